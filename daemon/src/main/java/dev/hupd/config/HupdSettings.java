@@ -1,0 +1,240 @@
+package dev.hupd.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * hupd's own settings ({@code /etc/hupd/hupd.conf}, section {@code [hupd]}): everything cfn-hup
+ * has no key for. Unknown keys are rejected, since a typo here would silently change behaviour.
+ * Relative paths are resolved against the settings file's folder.
+ *
+ * @param source where metadata comes from
+ * @param stateDir where last-seen values live
+ * @param pollInterval overrides cfn-hup's {@code interval} when set
+ * @param firstPollSplay upper bound of the random delay before the first poll; empty = default
+ * @param actionTimeout default per-action timeout
+ * @param stopTimeout how long a running action may continue after SIGTERM
+ * @param maxFailures default cap on retries of one failing change; empty = retry forever
+ * @param retryBudget total time one poll may spend backing off on throttling/5xx/timeouts
+ * @param proxy HTTP proxy for AWS calls (wins over cfn-hup.conf and the environment)
+ * @param imdsEndpoint instance metadata endpoint; empty = environment or the EC2 default
+ * @param logFile optional log file (rotated at 10 MB, 5 kept) in addition to the console
+ * @param cfnHupState cfn-hup's state file to import on first start; empty = don't
+ * @param file the settings file, or empty when defaults are used
+ */
+public record HupdSettings(
+    Source source,
+    Path stateDir,
+    Optional<Duration> pollInterval,
+    Optional<Duration> firstPollSplay,
+    Duration actionTimeout,
+    Duration stopTimeout,
+    OptionalInt maxFailures,
+    Duration retryBudget,
+    Optional<URI> proxy,
+    Optional<URI> imdsEndpoint,
+    Optional<Path> logFile,
+    Optional<Path> cfnHupState,
+    Optional<Path> file) {
+
+  public static final Path DEFAULT_FILE = Path.of("/etc/hupd/hupd.conf");
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/hupd");
+  public static final Path DEFAULT_CFN_HUP_STATE = Path.of("/var/lib/cfn-hup/data/metadata_db.json");
+
+  /** Where metadata is read from. */
+  public sealed interface Source {
+    /** CloudFormation DescribeStackResource, as cfn-hup. */
+    record CloudFormation() implements Source {}
+
+    /** A local JSON file or a folder of {@code <LogicalId>.json} files. */
+    record LocalFile(Path path) implements Source {}
+  }
+
+  private static final Map<String, String> KEYS =
+      Map.ofEntries(
+          Map.entry("source", "cloudformation or file:<path>"),
+          Map.entry("state-dir", "a folder path"),
+          Map.entry("poll-seconds", "a whole number of seconds >= 1"),
+          Map.entry("first-poll-splay", Durations.EXPECTED),
+          Map.entry("action-timeout", Durations.EXPECTED),
+          Map.entry("stop-timeout", Durations.EXPECTED),
+          Map.entry("max-failures", "a positive whole number"),
+          Map.entry("retry-budget", Durations.EXPECTED),
+          Map.entry("proxy", "http://host:port"),
+          Map.entry("imds-endpoint", "http://host[:port]"),
+          Map.entry("log-file", "a file path"),
+          Map.entry("import-cfn-hup-state", "a file path, or none"));
+
+  public static HupdSettings defaults() {
+    return new HupdSettings(
+        new Source.CloudFormation(),
+        DEFAULT_STATE_DIR,
+        Optional.empty(),
+        Optional.empty(),
+        Duration.ofMinutes(30),
+        Duration.ofSeconds(60),
+        OptionalInt.empty(),
+        Duration.ofMinutes(2),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of(DEFAULT_CFN_HUP_STATE),
+        Optional.empty());
+  }
+
+  /**
+   * Loads the settings file. A missing file is fine when it is the default location (all
+   * defaults apply) and an error when the operator named it.
+   */
+  public static HupdSettings load(Path file, boolean explicit) throws ConfigException {
+    if (!Files.exists(file)) {
+      if (explicit) {
+        throw new ConfigException(
+            new ConfigProblem(file, 0, "", "settings file not found", "an INI file with a [hupd] section"));
+      }
+      return defaults();
+    }
+    IniParser parser = new IniParser();
+    parser.read(file);
+    List<ConfigProblem> problems = new ArrayList<>(parser.problems());
+    IniDocument doc = parser.document();
+    Path base = file.toAbsolutePath().getParent();
+    HupdSettings d = defaults();
+    for (IniDocument.Section s : doc.sections()) {
+      if (!s.name().equals("hupd")) {
+        problems.add(new ConfigProblem(file, s.line(), "[" + s.name() + "]", "unknown section", "[hupd]"));
+      }
+    }
+    Optional<IniDocument.Section> section = doc.section("hupd");
+    if (section.isEmpty()) {
+      if (problems.isEmpty()) {
+        problems.add(new ConfigProblem(file, 0, "[hupd]", "section is missing", "a [hupd] section"));
+      }
+      throw new ConfigException(problems);
+    }
+    Values v = new Values(doc, file, problems);
+    for (IniDocument.Entry e : section.get().entries().values()) {
+      if (!KEYS.containsKey(e.key())) {
+        problems.add(
+            new ConfigProblem(
+                file, e.line(), "[hupd] " + e.key(), "unknown key",
+                "one of " + String.join(", ", KEYS.keySet().stream().sorted().toList())));
+      }
+    }
+    Source source = d.source();
+    Optional<String> sourceText = v.text("source");
+    if (sourceText.isPresent()) {
+      String t = sourceText.get();
+      if (t.equalsIgnoreCase("cloudformation")) {
+        source = new Source.CloudFormation();
+      } else if (t.startsWith("file:") && t.length() > 5) {
+        source = new Source.LocalFile(base.resolve(t.substring(5)).normalize());
+      } else {
+        v.problem("source", "unknown source '" + t + "'", KEYS.get("source"));
+      }
+    }
+    Path stateDir = v.text("state-dir").map(t -> base.resolve(t).normalize()).orElse(d.stateDir());
+    Optional<Duration> poll = Optional.empty();
+    Optional<String> pollText = v.text("poll-seconds");
+    if (pollText.isPresent()) {
+      try {
+        int n = Integer.parseInt(pollText.get());
+        if (n < 1) {
+          throw new NumberFormatException();
+        }
+        poll = Optional.of(Duration.ofSeconds(n));
+      } catch (NumberFormatException e) {
+        v.problem("poll-seconds", "not a whole number >= 1: '" + pollText.get() + "'", KEYS.get("poll-seconds"));
+      }
+    }
+    Optional<Duration> splay = v.duration("first-poll-splay", true);
+    Duration actionTimeout = v.duration("action-timeout", false).orElse(d.actionTimeout());
+    Duration stopTimeout = v.duration("stop-timeout", true).orElse(d.stopTimeout());
+    Duration retryBudget = v.duration("retry-budget", true).orElse(d.retryBudget());
+    OptionalInt maxFailures = OptionalInt.empty();
+    Optional<String> maxText = v.text("max-failures");
+    if (maxText.isPresent()) {
+      try {
+        int n = Integer.parseInt(maxText.get());
+        if (n < 1) {
+          throw new NumberFormatException();
+        }
+        maxFailures = OptionalInt.of(n);
+      } catch (NumberFormatException e) {
+        v.problem("max-failures", "not a positive whole number: '" + maxText.get() + "'", KEYS.get("max-failures"));
+      }
+    }
+    Optional<URI> proxy = v.uri("proxy");
+    Optional<URI> imds = v.uri("imds-endpoint");
+    Optional<Path> logFile = v.text("log-file").map(t -> base.resolve(t).normalize());
+    Optional<Path> cfnHupState = d.cfnHupState();
+    Optional<String> importText = v.text("import-cfn-hup-state");
+    if (importText.isPresent()) {
+      cfnHupState =
+          importText.get().equalsIgnoreCase("none")
+              ? Optional.empty()
+              : Optional.of(base.resolve(importText.get()).normalize());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new HupdSettings(
+        source, stateDir, poll, splay, actionTimeout, stopTimeout, maxFailures, retryBudget, proxy,
+        imds, logFile, cfnHupState, Optional.of(file));
+  }
+
+  private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {
+    Optional<String> text(String key) {
+      try {
+        return doc.get("hupd", key).map(String::strip).filter(s -> !s.isEmpty());
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+        return Optional.empty();
+      }
+    }
+
+    Optional<Duration> duration(String key, boolean zeroAllowed) {
+      Optional<String> t = text(key);
+      if (t.isEmpty()) {
+        return Optional.empty();
+      }
+      Optional<Duration> d = Durations.parse(t.get()).filter(x -> zeroAllowed || !x.isZero());
+      if (d.isEmpty()) {
+        problem(key, "not a duration: '" + t.get() + "'", KEYS.get(key));
+      }
+      return d;
+    }
+
+    Optional<URI> uri(String key) {
+      Optional<String> t = text(key);
+      if (t.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        URI u = new URI(t.get());
+        if (u.getScheme() == null || u.getHost() == null
+            || !u.getScheme().toLowerCase(Locale.ROOT).startsWith("http")) {
+          throw new URISyntaxException(t.get(), "not http");
+        }
+        return Optional.of(u);
+      } catch (URISyntaxException e) {
+        problem(key, "not an http URL: '" + t.get() + "'", KEYS.get(key));
+        return Optional.empty();
+      }
+    }
+
+    void problem(String key, String message, String expected) {
+      int line = doc.entry("hupd", key).map(IniDocument.Entry::line).orElse(0);
+      problems.add(new ConfigProblem(file, line, "[hupd] " + key, message, expected));
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package dev.hupd.metadata;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JSON the way cfn-hup sees it: values compared as parsed JSON (key order and {@code 1} vs {@code
+ * 1.0} do not matter), Python truthiness, and Python's {@code json.dumps} formatting for the
+ * {@code CFN_*} environment variables.
+ */
+public final class Json {
+
+  public static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .build();
+
+  private Json() {}
+
+  /** Parses JSON text; the exception message names line and column. */
+  public static JsonNode parse(String text) {
+    try {
+      return MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "not valid JSON at line "
+              + e.getLocation().getLineNr()
+              + ", column "
+              + e.getLocation().getColumnNr()
+              + ": "
+              + e.getOriginalMessage(),
+          e);
+    }
+  }
+
+  /** Python truthiness: null, {}, [], "", 0 and false are all "absent". */
+  public static boolean truthy(JsonNode node) {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      return false;
+    }
+    if (node.isObject() || node.isArray()) {
+      return node.size() > 0;
+    }
+    if (node.isTextual()) {
+      return !node.textValue().isEmpty();
+    }
+    if (node.isBoolean()) {
+      return node.booleanValue();
+    }
+    if (node.isNumber()) {
+      return node.decimalValue().signum() != 0;
+    }
+    return true;
+  }
+
+  /**
+   * A canonical text form: object keys sorted, numbers normalised ({@code 1} == {@code 1.0}), no
+   * whitespace. Two values are equal for change detection exactly when their canonical forms are.
+   */
+  public static String canonical(JsonNode node) {
+    StringBuilder out = new StringBuilder();
+    writeCanonical(node, out);
+    return out.toString();
+  }
+
+  private static void writeCanonical(JsonNode node, StringBuilder out) {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      out.append("null");
+    } else if (node.isObject()) {
+      List<String> keys = new ArrayList<>();
+      node.fieldNames().forEachRemaining(keys::add);
+      keys.sort(null);
+      out.append('{');
+      for (int i = 0; i < keys.size(); i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        writeString(keys.get(i), out, false);
+        out.append(':');
+        writeCanonical(node.get(keys.get(i)), out);
+      }
+      out.append('}');
+    } else if (node.isArray()) {
+      out.append('[');
+      for (int i = 0; i < node.size(); i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        writeCanonical(node.get(i), out);
+      }
+      out.append(']');
+    } else if (node.isNumber()) {
+      BigDecimal d = node.decimalValue().stripTrailingZeros();
+      out.append(d.signum() == 0 ? "0" : d.toPlainString());
+    } else if (node.isTextual()) {
+      writeString(node.textValue(), out, false);
+    } else {
+      out.append(node.asText());
+    }
+  }
+
+  public static boolean same(JsonNode a, JsonNode b) {
+    return canonical(a).equals(canonical(b));
+  }
+
+  /**
+   * The value as cfn-hup puts it into {@code CFN_OLD_*}/{@code CFN_NEW_*}: strings raw, anything
+   * else as Python's {@code json.dumps} ({@code ", "} and {@code ": "} separators, ASCII only).
+   */
+  public static String forEnvironment(JsonNode node) {
+    if (node.isTextual()) {
+      return node.textValue();
+    }
+    StringBuilder out = new StringBuilder();
+    writePython(node, out);
+    return out.toString();
+  }
+
+  private static void writePython(JsonNode node, StringBuilder out) {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      out.append("null");
+    } else if (node.isObject()) {
+      out.append('{');
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      boolean first = true;
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> f = fields.next();
+        if (!first) {
+          out.append(", ");
+        }
+        first = false;
+        writeString(f.getKey(), out, true);
+        out.append(": ");
+        writePython(f.getValue(), out);
+      }
+      out.append('}');
+    } else if (node.isArray()) {
+      out.append('[');
+      for (int i = 0; i < node.size(); i++) {
+        if (i > 0) {
+          out.append(", ");
+        }
+        writePython(node.get(i), out);
+      }
+      out.append(']');
+    } else if (node.isTextual()) {
+      writeString(node.textValue(), out, true);
+    } else if (node.isBoolean()) {
+      out.append(node.booleanValue() ? "true" : "false");
+    } else if (node.isIntegralNumber()) {
+      out.append(node.bigIntegerValue());
+    } else if (node.isNumber()) {
+      out.append(pythonFloat(node.doubleValue()));
+    } else {
+      out.append(node.asText());
+    }
+  }
+
+  /** Python's {@code repr(float)}: shortest round-trip digits, exponent form outside [1e-4, 1e16). */
+  static String pythonFloat(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "Infinity" : "-Infinity";
+    }
+    double abs = Math.abs(v);
+    BigDecimal exact = new BigDecimal(Double.toString(v));
+    if (abs == 0 || (abs >= 1e-4 && abs < 1e16)) {
+      String plain = exact.toPlainString();
+      return plain.contains(".") ? plain : plain + ".0";
+    }
+    String s = Double.toString(v); // e.g. 1.0E16 or 1.5E-5
+    int e = s.indexOf('E');
+    String mantissa = s.substring(0, e);
+    if (mantissa.endsWith(".0")) {
+      mantissa = mantissa.substring(0, mantissa.length() - 2);
+    }
+    int exponent = Integer.parseInt(s.substring(e + 1));
+    return mantissa + "e" + (exponent < 0 ? "-" : "+") + String.format("%02d", Math.abs(exponent));
+  }
+
+  private static void writeString(String s, StringBuilder out, boolean asciiOnly) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20 || (asciiOnly && c > 0x7e)) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+}
