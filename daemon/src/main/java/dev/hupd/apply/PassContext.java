@@ -1,0 +1,59 @@
+package dev.hupd.apply;
+
+import dev.hupd.metadata.StackResource;
+import dev.hupd.metadata.StateStore;
+import dev.hupd.source.MetadataSource;
+import dev.hupd.source.SourceException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * State shared by the steps of one pass: the metadata source with a per-pass cache (one read per
+ * logical id, failures included, so an outage costs one call per resource and not one per hook),
+ * the state store, the report and the stop flag.
+ */
+public final class PassContext {
+
+  private final MetadataSource source;
+  private final StateStore state;
+  private final BooleanSupplier stopping;
+  private final PassReport report = new PassReport();
+  private final Map<String, Object> cache = new HashMap<>();
+
+  public PassContext(MetadataSource source, StateStore state, BooleanSupplier stopping) {
+    this.source = source;
+    this.state = state;
+    this.stopping = stopping;
+  }
+
+  /** Reads a resource, at most once per pass. */
+  public StackResource resource(String logicalId) throws SourceException {
+    Object cached = cache.get(logicalId);
+    if (cached == null) {
+      try {
+        cached = source.describe(logicalId);
+      } catch (SourceException e) {
+        cached = e;
+      }
+      cache.put(logicalId, cached);
+    }
+    if (cached instanceof SourceException e) {
+      throw e;
+    }
+    return (StackResource) cached;
+  }
+
+  public StateStore state() {
+    return state;
+  }
+
+  public PassReport report() {
+    return report;
+  }
+
+  /** True once hupd has been asked to stop: steps must not start new work. */
+  public boolean stopping() {
+    return stopping.getAsBoolean();
+  }
+}

@@ -1,0 +1,54 @@
+package dev.hupd.apply;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** What one pass did; used for logs, {@code hupd once}'s exit code and readiness. */
+public final class PassReport {
+
+  /** One hook's fate in this pass. */
+  public record HookOutcome(String hook, String result, String detail) {}
+
+  private final List<HookOutcome> outcomes = new ArrayList<>();
+  private int actionsRun;
+  private int actionsFailed;
+  private int readErrors;
+
+  synchronized void add(HookOutcome outcome) {
+    outcomes.add(outcome);
+  }
+
+  synchronized void actionRun(boolean ok) {
+    actionsRun++;
+    if (!ok) {
+      actionsFailed++;
+    }
+  }
+
+  synchronized void readError() {
+    readErrors++;
+  }
+
+  public synchronized List<HookOutcome> outcomes() {
+    return Collections.unmodifiableList(new ArrayList<>(outcomes));
+  }
+
+  public synchronized int actionsRun() {
+    return actionsRun;
+  }
+
+  public synchronized int actionsFailed() {
+    return actionsFailed;
+  }
+
+  /** Resources that could not be read, or paths that could not be resolved. */
+  public synchronized int readErrors() {
+    return readErrors;
+  }
+
+  /** True when every resource was read and every action that ran succeeded. */
+  public synchronized boolean clean() {
+    return actionsFailed == 0 && readErrors == 0;
+  }
+}
