@@ -1,0 +1,63 @@
+package dev.hupd.cli;
+
+import dev.hupd.config.ConfigException;
+import dev.hupd.config.ConfigProblem;
+import dev.hupd.config.HookDefinition;
+import dev.hupd.config.HupdSettings;
+import dev.hupd.host.Configuration;
+import dev.hupd.host.Daemon;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code hupd check}: validate everything offline and print every problem at once. */
+@Command(
+    name = "check",
+    mixinStandardHelpOptions = true,
+    description = "Validate the configuration without contacting anything; exit 78 if invalid.")
+final class CheckCommand implements Callable<Integer> {
+
+  @ParentCommand Main parent;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Configuration c;
+    try {
+      c = Configuration.load(parent.locations());
+    } catch (ConfigException e) {
+      for (ConfigProblem p : e.problems()) {
+        err.println("error: " + p);
+      }
+      err.println(e.problems().size() + " problem(s) found.");
+      err.flush();
+      return Daemon.EXIT_CONFIG;
+    }
+    for (ConfigProblem w : c.cfnHup().warnings()) {
+      err.println("warning: " + w);
+    }
+    err.flush();
+    var main = c.cfnHup().main();
+    out.println("cfn-hup.conf: stack=" + main.stack() + " interval=" + main.intervalMinutes() + "m"
+        + main.region().map(r -> " region=" + r).orElse("") + main.url().map(u -> " url=" + u).orElse(""));
+    HupdSettings s = c.settings();
+    out.println("settings: " + s.file().map(Object::toString).orElse("(defaults)") + " source="
+        + (s.source() instanceof HupdSettings.Source.LocalFile f ? "file:" + f.path() : "cloudformation")
+        + " state-dir=" + s.stateDir());
+    for (HookDefinition h : c.cfnHup().hooks()) {
+      out.println("hook " + h.name() + ": triggers="
+          + h.triggers().stream().map(t -> t.spelling()).collect(Collectors.joining(","))
+          + " path=" + h.path() + h.runas().map(u -> " runas=" + u).orElse("")
+          + "  (" + h.file() + ":" + h.line() + ")");
+    }
+    out.println("OK: " + c.cfnHup().hooks().size() + " hook(s)");
+    out.flush();
+    return Daemon.EXIT_OK;
+  }
+}

@@ -1,0 +1,196 @@
+package dev.hupd.host;
+
+import dev.hupd.apply.PassReport;
+import dev.hupd.config.ConfigException;
+import dev.hupd.config.ConfigProblem;
+import dev.hupd.config.Durations;
+import dev.hupd.metadata.StateStore;
+import dev.hupd.poll.LogLimiter;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The process: load configuration, take the instance lock, open the state, then either one pass
+ * ({@code once}) or the poll loop ({@code run}), which never forks. SIGTERM lets a running action
+ * finish (up to {@code stop-timeout}) and exits 0; SIGINT does the same and exits 130; SIGHUP
+ * re-reads the configuration and swaps in a freshly built runner only if it is valid.
+ */
+public final class Daemon {
+
+  public static final int EXIT_OK = 0;
+  public static final int EXIT_FAILURE = 1;
+  public static final int EXIT_USAGE = 64;
+  public static final int EXIT_LOCKED = 75;
+  public static final int EXIT_CONFIG = 78;
+  public static final int EXIT_INTERRUPTED = 130;
+
+  private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+  private static final Duration SETTLE = Duration.ofMillis(50);
+
+  private final Configuration.Locations where;
+  private final boolean verboseFlag;
+  private final Map<String, String> env;
+  private final Wakeup wakeup = new Wakeup();
+  private final LogLimiter limiter = new LogLimiter();
+  private volatile Runner runner;
+
+  public Daemon(Configuration.Locations where, boolean verboseFlag, Map<String, String> env) {
+    this.where = where;
+    this.verboseFlag = verboseFlag;
+    this.env = env;
+  }
+
+  /** Runs until stopped ({@code once=false}) or for one pass; returns the exit code. */
+  public int run(boolean once) {
+    Configuration config;
+    try {
+      config = Configuration.load(where);
+    } catch (ConfigException e) {
+      reportProblems(e);
+      return EXIT_CONFIG;
+    }
+    boolean verbose = verboseFlag || config.cfnHup().main().verbose();
+    if (config.settings().logFile().isPresent()) {
+      Logging.configure(verbose, config.settings().logFile());
+    } else {
+      Logging.setVerbose(verbose);
+    }
+    config.cfnHup().warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
+    try (InstanceLock lock = InstanceLock.acquire(config.settings().stateDir())) {
+      StateStore state =
+          StateStore.open(config.settings().stateDir(), config.settings().cfnHupState());
+      installSignals();
+      try {
+        runner = Runner.build(config, state, env, wakeup, limiter);
+      } catch (ConfigException e) {
+        reportProblems(e);
+        return EXIT_CONFIG;
+      }
+      try {
+        return once ? runOnce() : loop(state);
+      } finally {
+        runner.close();
+      }
+    } catch (InstanceLock.HeldException e) {
+      log.error("event=daemon.locked reason=\"{}\"", e.getMessage());
+      return EXIT_LOCKED;
+    } catch (IOException e) {
+      log.error("event=daemon.failed reason=\"{}\"", e.getMessage());
+      return EXIT_FAILURE;
+    }
+  }
+
+  private int runOnce() {
+    PassReport report = runner.pipeline().runPass(wakeup::stopping);
+    log.info(
+        "event=pass.done mode=once actions={} failed={} read_errors={}",
+        report.actionsRun(),
+        report.actionsFailed(),
+        report.readErrors());
+    if (wakeup.stopping()) {
+      return wakeup.exitCode();
+    }
+    return report.clean() ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  private int loop(StateStore state) {
+    Runner r = runner;
+    r.source().watch(wakeup::changed);
+    Duration first = r.schedule().firstDelay(ThreadLocalRandom.current());
+    log.info(
+        "event=daemon.started pid={} source=\"{}\" hooks={} interval={} first_poll_in={} state={}",
+        ProcessHandle.current().pid(),
+        r.source().description(),
+        r.configuration().cfnHup().hooks().size(),
+        Durations.format(r.schedule().interval()),
+        Durations.format(first),
+        state.file());
+    long next = System.nanoTime() + first.toNanos();
+    boolean ready = false;
+    while (true) {
+      Wakeup.Reason reason = wakeup.await(next);
+      if (reason == Wakeup.Reason.STOP) {
+        break;
+      }
+      if (reason == Wakeup.Reason.RELOAD) {
+        reload(state);
+      } else if (reason == Wakeup.Reason.CHANGED) {
+        // let an editor finish writing (several events arrive for one save)
+        wakeup.sleep(SETTLE);
+        wakeup.clearChanged();
+        log.debug("event=source.changed");
+      }
+      if (wakeup.stopping()) {
+        break;
+      }
+      long started = System.nanoTime();
+      PassReport report = runner.pipeline().runPass(wakeup::stopping);
+      if (!ready && report.readErrors() == 0) {
+        ready = true;
+        log.info(
+            "event=daemon.ready first_pass_ms={} actions={}",
+            Duration.ofNanos(System.nanoTime() - started).toMillis(),
+            report.actionsRun());
+      }
+      next = System.nanoTime() + runner.schedule().nextDelay(ThreadLocalRandom.current()).toNanos();
+    }
+    log.info("event=daemon.stopped exit={}", wakeup.exitCode());
+    return wakeup.exitCode();
+  }
+
+  private void reload(StateStore state) {
+    log.info("event=config.reload");
+    Configuration fresh;
+    Runner built;
+    try {
+      fresh = Configuration.load(where);
+      if (!fresh.settings().stateDir().equals(runner.configuration().settings().stateDir())) {
+        log.warn(
+            "event=config.reload-partial reason=\"state-dir changes need a restart\" keeping={}",
+            runner.configuration().settings().stateDir());
+      }
+      built = Runner.build(fresh, state, env, wakeup, limiter);
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> log.error("event=config.invalid problem=\"{}\"", p));
+      log.error("event=config.reload-rejected reason=\"invalid configuration\" keeping=\"previous configuration\"");
+      return;
+    }
+    Runner old = runner;
+    runner = built;
+    old.close();
+    Logging.setVerbose(verboseFlag || fresh.cfnHup().main().verbose());
+    fresh.cfnHup().warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
+    built.source().watch(wakeup::changed);
+    log.info("event=config.reloaded hooks={} source=\"{}\"", fresh.cfnHup().hooks().size(), built.source().description());
+  }
+
+  private void installSignals() {
+    Signal.handle(new Signal("TERM"), s -> requestStop(EXIT_OK, "SIGTERM"));
+    Signal.handle(new Signal("INT"), s -> requestStop(EXIT_INTERRUPTED, "SIGINT"));
+    Signal.handle(new Signal("HUP"), s -> wakeup.reload());
+  }
+
+  private void requestStop(int code, String why) {
+    if (wakeup.stopping()) {
+      return;
+    }
+    Runner r = runner;
+    Duration grace = r == null ? Duration.ZERO : r.configuration().settings().stopTimeout();
+    log.info("event=daemon.stopping signal={} action_grace={}", why, Durations.format(grace));
+    if (r != null) {
+      r.actions().stopWithin(grace);
+    }
+    wakeup.stop(code);
+  }
+
+  private static void reportProblems(ConfigException e) {
+    for (ConfigProblem p : e.problems()) {
+      log.error("event=config.invalid problem=\"{}\"", p);
+    }
+  }
+}

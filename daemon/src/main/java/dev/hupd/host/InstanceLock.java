@@ -1,0 +1,62 @@
+package dev.hupd.host;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One hupd per state folder: an OS file lock on {@code <state-dir>/hupd.lock}. The kernel drops
+ * it when the process dies, so unlike cfn-hup's pid file a crash never blocks the next start.
+ */
+public final class InstanceLock implements AutoCloseable {
+
+  /** Another process holds the lock. */
+  public static final class HeldException extends IOException {
+    public HeldException(String message) {
+      super(message);
+    }
+  }
+
+  private final FileChannel channel;
+  private final FileLock lock;
+
+  private InstanceLock(FileChannel channel, FileLock lock) {
+    this.channel = channel;
+    this.lock = lock;
+  }
+
+  public static InstanceLock acquire(Path stateDir) throws IOException {
+    Files.createDirectories(stateDir);
+    Path file = stateDir.resolve("hupd.lock");
+    FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+    if (lock == null) {
+      String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
+      ch.close();
+      throw new HeldException(
+          "another hupd" + (holder.isEmpty() ? "" : " (pid " + holder + ")") + " is using " + stateDir);
+    }
+    ch.truncate(0);
+    ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+    ch.force(false);
+    return new InstanceLock(ch, lock);
+  }
+
+  @Override
+  public void close() throws IOException {
+    lock.release();
+    channel.close();
+  }
+}

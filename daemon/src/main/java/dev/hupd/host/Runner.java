@@ -1,0 +1,84 @@
+package dev.hupd.host;
+
+import dev.hupd.apply.HooksStep;
+import dev.hupd.apply.Pipeline;
+import dev.hupd.aws.CloudFormationSource;
+import dev.hupd.config.ConfigException;
+import dev.hupd.config.HupdSettings;
+import dev.hupd.hooks.ActionRunner;
+import dev.hupd.metadata.StateStore;
+import dev.hupd.poll.Backoff;
+import dev.hupd.poll.LogLimiter;
+import dev.hupd.poll.RetryingSource;
+import dev.hupd.poll.Schedule;
+import dev.hupd.poll.Sleeper;
+import dev.hupd.source.FileMetadataSource;
+import dev.hupd.source.MetadataSource;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A configuration turned into running parts: the metadata source (with retries), the action
+ * runner, the apply pipeline and the poll schedule. A reload builds a fresh Runner and swaps it
+ * in only when it was built without error.
+ *
+ * @param configuration what it was built from
+ * @param source the (retrying) metadata source
+ * @param actions the action runner (told about shutdown)
+ * @param pipeline the apply pipeline
+ * @param schedule when to poll
+ */
+public record Runner(
+    Configuration configuration,
+    MetadataSource source,
+    ActionRunner actions,
+    Pipeline pipeline,
+    Schedule schedule)
+    implements AutoCloseable {
+
+  /** Longest random delay before the first CloudFormation poll (never longer than the interval). */
+  static final Duration MAX_DEFAULT_SPLAY = Duration.ofSeconds(60);
+
+  public static Runner build(
+      Configuration c, StateStore state, Map<String, String> env, Sleeper sleeper, LogLimiter limiter)
+      throws ConfigException {
+    HupdSettings s = c.settings();
+    MetadataSource raw =
+        s.source() instanceof HupdSettings.Source.LocalFile f
+            ? new FileMetadataSource(f.path())
+            : CloudFormationSource.create(c.cfnHup().main(), s, env, systemProperties());
+    MetadataSource source =
+        new RetryingSource(raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
+    ActionRunner actions = new ActionRunner(env, c.cfnHup().main().umask());
+    HooksStep hooks =
+        new HooksStep(c.cfnHup().hooks(), actions, s.actionTimeout(), s.maxFailures(), limiter);
+    Duration interval =
+        s.pollInterval().orElse(Duration.ofMinutes(c.cfnHup().main().intervalMinutes()));
+    Duration splay =
+        s.firstPollSplay()
+            .orElse(
+                s.source() instanceof HupdSettings.Source.LocalFile
+                    ? Duration.ZERO
+                    : (interval.compareTo(MAX_DEFAULT_SPLAY) < 0 ? interval : MAX_DEFAULT_SPLAY));
+    return new Runner(
+        c, source, actions, new Pipeline(source, state, List.of(hooks)), new Schedule(interval, splay));
+  }
+
+  private static Map<String, String> systemProperties() {
+    Map<String, String> out = new TreeMap<>();
+    Properties p = System.getProperties();
+    for (String name : p.stringPropertyNames()) {
+      out.put(name, p.getProperty(name));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    source.close();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.hupd.host;
+
+import dev.hupd.poll.Sleeper;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What the daemon's main loop waits on: the next poll time, a change reported by the source, a
+ * reload request (SIGHUP) or a stop request (SIGTERM/SIGINT). Signal handlers and the file
+ * watcher only set flags here; all work happens on the main thread.
+ */
+public final class Wakeup implements Sleeper {
+
+  /** Why the wait ended. */
+  public enum Reason {
+    TIMER,
+    CHANGED,
+    RELOAD,
+    STOP
+  }
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition signalled = lock.newCondition();
+  private boolean changed;
+  private boolean reload;
+  private volatile boolean stop;
+  private volatile int exitCode;
+
+  public void changed() {
+    signal(() -> changed = true);
+  }
+
+  public void reload() {
+    signal(() -> reload = true);
+  }
+
+  public void stop(int code) {
+    signal(
+        () -> {
+          if (!stop) {
+            exitCode = code;
+          }
+          stop = true;
+        });
+  }
+
+  public boolean stopping() {
+    return stop;
+  }
+
+  public int exitCode() {
+    return exitCode;
+  }
+
+  private void signal(Runnable update) {
+    lock.lock();
+    try {
+      update.run();
+      signalled.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until the deadline or an event; STOP beats RELOAD beats CHANGED. */
+  public Reason await(long deadlineNanos) {
+    lock.lock();
+    try {
+      while (true) {
+        if (stop) {
+          return Reason.STOP;
+        }
+        if (reload) {
+          reload = false;
+          return Reason.RELOAD;
+        }
+        if (changed) {
+          changed = false;
+          return Reason.CHANGED;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+          return Reason.TIMER;
+        }
+        try {
+          signalled.awaitNanos(left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          stop = true;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Clears a pending change, e.g. one raised while the pass that reads it was running. */
+  public void clearChanged() {
+    lock.lock();
+    try {
+      changed = false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A backoff sleep that ends early when hupd is asked to stop. */
+  @Override
+  public boolean sleep(Duration d) {
+    long deadline = System.nanoTime() + d.toNanos();
+    lock.lock();
+    try {
+      while (!stop) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          signalled.await(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+}
