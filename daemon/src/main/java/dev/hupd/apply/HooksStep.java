@@ -86,8 +86,14 @@ public final class HooksStep implements PassStep {
     }
     limiter.clear("read|" + path.logicalId());
     if (resource.inProgress()) {
-      log.debug("hook={} event=hook.skipped resource={} status={}", hook.name(), resource.logicalId(), resource.status());
-      context.report().add(new PassReport.HookOutcome(hook.name(), "skipped-in-progress", resource.status()));
+      log.debug(
+          "hook={} event=hook.skipped resource={} status={}",
+          hook.name(),
+          resource.logicalId(),
+          resource.status());
+      context
+          .report()
+          .add(new PassReport.HookOutcome(hook.name(), "skipped-in-progress", resource.status()));
       return;
     }
     JsonNode now;
@@ -95,17 +101,28 @@ public final class HooksStep implements PassStep {
       now = PathValue.read(path, resource);
     } catch (PathValue.UnreadableException e) {
       context.report().readError();
-      context.report().add(new PassReport.HookOutcome(hook.name(), "path-unreadable", e.getMessage()));
+      context
+          .report()
+          .add(new PassReport.HookOutcome(hook.name(), "path-unreadable", e.getMessage()));
       int suppressed = limiter.admit("path|" + hook.stateKey(), REPEAT_ERROR_PERIOD);
       if (suppressed >= 0) {
-        log.warn("hook={} event=hook.path-unreadable reason=\"{}\" suppressed={}", hook.name(), e.getMessage(), suppressed);
+        log.warn(
+            "hook={} event=hook.path-unreadable reason=\"{}\" suppressed={}",
+            hook.name(),
+            e.getMessage(),
+            suppressed);
       }
       return;
     }
     StateStore state = context.state();
     JsonNode old = state.get(hook.stateKey());
     if (log.isDebugEnabled()) {
-      log.debug("hook={} event=hook.read path={} sha256={} truthy={}", hook.name(), path, sha256(Json.canonical(now)).substring(0, 16), Json.truthy(now));
+      log.debug(
+          "hook={} event=hook.read path={} sha256={} truthy={}",
+          hook.name(),
+          path,
+          sha256(Json.canonical(now)).substring(0, 16),
+          Json.truthy(now));
     }
     Optional<Trigger> trigger = Transition.decide(hook.triggers(), old, now);
     if (trigger.isEmpty()) {
@@ -123,18 +140,35 @@ public final class HooksStep implements PassStep {
     int failedBefore = state.failures(hook.stateKey(), change);
     if (cap.isPresent() && failedBefore >= cap.getAsInt()) {
       log.debug("hook={} event=hook.given-up failures={}", hook.name(), failedBefore);
-      context.report().add(new PassReport.HookOutcome(hook.name(), "given-up", "failed " + failedBefore + " times"));
+      context
+          .report()
+          .add(
+              new PassReport.HookOutcome(
+                  hook.name(), "given-up", "failed " + failedBefore + " times"));
       return;
     }
     Duration timeout = hook.timeout().orElse(defaultTimeout);
-    log.info("hook={} event=action.start trigger={} path={} timeout={}", hook.name(), trigger.get().spelling(), path, Durations.format(timeout));
+    log.info(
+        "hook={} event=action.start trigger={} path={} timeout={}",
+        hook.name(),
+        trigger.get().spelling(),
+        path,
+        Durations.format(timeout));
     ActionResult result =
-        runner.run(new ActionRequest(hook.name(), hook.action(), hook.runas(), environment(path, old, now), timeout));
+        runner.run(
+            new ActionRequest(
+                hook.name(), hook.action(), hook.runas(), environment(path, old, now), timeout));
     context.report().actionRun(result.succeeded());
     if (result.succeeded()) {
-      log.info("hook={} event=action.succeeded trigger={} duration={}", hook.name(), trigger.get().spelling(), Durations.format(result.duration()));
+      log.info(
+          "hook={} event=action.succeeded trigger={} duration={}",
+          hook.name(),
+          trigger.get().spelling(),
+          Durations.format(result.duration()));
       record(hook, state, now);
-      context.report().add(new PassReport.HookOutcome(hook.name(), "succeeded", trigger.get().spelling()));
+      context
+          .report()
+          .add(new PassReport.HookOutcome(hook.name(), "succeeded", trigger.get().spelling()));
       return;
     }
     int failures = failedBefore + 1;
@@ -143,13 +177,34 @@ public final class HooksStep implements PassStep {
     } catch (StateStore.StateException e) {
       log.error("event=state.write-failed reason=\"{}\"", e.getMessage());
     }
-    context.report().add(new PassReport.HookOutcome(hook.name(), result.outcome().name().toLowerCase(), result.detail()));
+    context
+        .report()
+        .add(
+            new PassReport.HookOutcome(
+                hook.name(), result.outcome().name().toLowerCase(), result.detail()));
     if (result.outcome() == ActionResult.Outcome.ABORTED) {
-      log.warn("hook={} event=action.aborted trigger={} duration={} detail=\"{}\" next=\"retried after restart\"", hook.name(), trigger.get().spelling(), Durations.format(result.duration()), result.detail());
+      log.warn(
+          "hook={} event=action.aborted trigger={} duration={} detail=\"{}\" next=\"retried after restart\"",
+          hook.name(),
+          trigger.get().spelling(),
+          Durations.format(result.duration()),
+          result.detail());
     } else if (cap.isPresent() && failures >= cap.getAsInt()) {
-      log.error("hook={} event=action.given-up trigger={} failures={} detail=\"{}\" next=\"not retried until the value changes again\"", hook.name(), trigger.get().spelling(), failures, result.detail());
+      log.error(
+          "hook={} event=action.given-up trigger={} failures={} detail=\"{}\" next=\"not retried until the value changes again\"",
+          hook.name(),
+          trigger.get().spelling(),
+          failures,
+          result.detail());
     } else {
-      log.warn("hook={} event=action.failed trigger={} outcome={} failures={} duration={} detail=\"{}\" next=\"retried next pass\"", hook.name(), trigger.get().spelling(), result.outcome().name().toLowerCase(), failures, Durations.format(result.duration()), result.detail());
+      log.warn(
+          "hook={} event=action.failed trigger={} outcome={} failures={} duration={} detail=\"{}\" next=\"retried next pass\"",
+          hook.name(),
+          trigger.get().spelling(),
+          result.outcome().name().toLowerCase(),
+          failures,
+          Durations.format(result.duration()),
+          result.detail());
     }
   }
 
@@ -167,17 +222,36 @@ public final class HooksStep implements PassStep {
     Duration period = denied ? ACCESS_DENIED_PERIOD : REPEAT_ERROR_PERIOD;
     int suppressed = limiter.admit("read|" + resource + "|" + e.code(), period);
     if (suppressed < 0) {
-      log.debug("hook={} event=source.failed resource={} code={} (repeat, suppressed)", hook.name(), resource, e.code());
+      log.debug(
+          "hook={} event=source.failed resource={} code={} (repeat, suppressed)",
+          hook.name(),
+          resource,
+          e.code());
       return;
     }
     if (e.kind().retryable()) {
-      log.warn("hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"", hook.name(), resource, e.code(), e.getMessage(), suppressed);
+      log.warn(
+          "hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"",
+          hook.name(),
+          resource,
+          e.code(),
+          e.getMessage(),
+          suppressed);
     } else {
-      log.error("hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"", hook.name(), resource, e.code(), e.getMessage(), suppressed);
+      log.error(
+          "hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"",
+          hook.name(),
+          resource,
+          e.code(),
+          e.getMessage(),
+          suppressed);
     }
   }
 
-  /** cfn-hup's {@code CFN_OLD_…} and {@code CFN_NEW_…} variables, set only for present (truthy) values. */
+  /**
+   * cfn-hup's {@code CFN_OLD_…} and {@code CFN_NEW_…} variables, set only for present (truthy)
+   * values.
+   */
   static Map<String, String> environment(MetadataPath path, JsonNode old, JsonNode now) {
     String suffix =
         switch (path.target()) {
@@ -198,7 +272,8 @@ public final class HooksStep implements PassStep {
   private static String sha256(String text) {
     try {
       return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

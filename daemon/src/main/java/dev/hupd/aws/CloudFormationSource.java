@@ -27,18 +27,25 @@ import software.amazon.awssdk.services.cloudformation.model.CloudFormationExcept
 import software.amazon.awssdk.services.cloudformation.model.StackResourceDetail;
 
 /**
- * Metadata from CloudFormation's {@code DescribeStackResource}, through the AWS SDK v2 with its
- * own retries switched off (hupd's {@code RetryingSource} owns backoff, bounded per pass).
+ * Metadata from CloudFormation's {@code DescribeStackResource}, through the AWS SDK v2 with its own
+ * retries switched off (hupd's {@code RetryingSource} owns backoff, bounded per pass).
  */
 public final class CloudFormationSource implements MetadataSource {
 
   private static final Logger log = LoggerFactory.getLogger(CloudFormationSource.class);
   private static final Set<String> THROTTLING =
-      Set.of("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException");
+      Set.of(
+          "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException");
   private static final Set<String> DENIED =
       Set.of(
-          "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId",
-          "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId");
+          "AccessDenied",
+          "AccessDeniedException",
+          "UnauthorizedOperation",
+          "InvalidClientTokenId",
+          "SignatureDoesNotMatch",
+          "ExpiredToken",
+          "ExpiredTokenException",
+          "InvalidAccessKeyId");
 
   private final CloudFormationClient client;
   private final String stack;
@@ -58,7 +65,10 @@ public final class CloudFormationSource implements MetadataSource {
    * @throws ConfigException when the credential file is unusable
    */
   public static CloudFormationSource create(
-      MainConfig main, HupdSettings settings, Map<String, String> env, Map<String, String> jvmProperties)
+      MainConfig main,
+      HupdSettings settings,
+      Map<String, String> env,
+      Map<String, String> jvmProperties)
       throws ConfigException {
     InstanceMetadata imds = InstanceMetadata.fromSettings(settings.imdsEndpoint(), env);
     RegionResolver.Resolved region =
@@ -70,18 +80,24 @@ public final class CloudFormationSource implements MetadataSource {
       credentials = new RoleCredentials(imds, main.role().get());
       credentialSource = "role " + main.role().get();
     } else if (main.credentialFile().isPresent()) {
-      credentials = StaticCredentialsProvider.create(CredentialFile.read(main.credentialFile().get(), main.file()));
+      credentials =
+          StaticCredentialsProvider.create(
+              CredentialFile.read(main.credentialFile().get(), main.file()));
       credentialSource = "credential-file " + main.credentialFile().get();
     } else {
       credentials = DefaultCredentialsProvider.builder().build();
       credentialSource = "SDK default chain";
     }
-    Optional<URI> proxy = ProxySelection.choose(endpoint, settings.proxy(), main.proxy(), env, jvmProperties);
+    Optional<URI> proxy =
+        ProxySelection.choose(endpoint, settings.proxy(), main.proxy(), env, jvmProperties);
     ProxyConfiguration.Builder proxyConfig =
-        ProxyConfiguration.builder().useSystemPropertyValues(false).useEnvironmentVariablesValues(false);
+        ProxyConfiguration.builder()
+            .useSystemPropertyValues(false)
+            .useEnvironmentVariablesValues(false);
     if (proxy.isPresent()) {
       URI p = proxy.get();
-      proxyConfig.endpoint(URI.create("http://" + p.getHost() + ":" + (p.getPort() < 0 ? 80 : p.getPort())));
+      proxyConfig.endpoint(
+          URI.create("http://" + p.getHost() + ":" + (p.getPort() < 0 ? 80 : p.getPort())));
       if (p.getUserInfo() != null) {
         String[] userPass = p.getUserInfo().split(":", 2);
         proxyConfig.username(userPass[0]);
@@ -102,11 +118,17 @@ public final class CloudFormationSource implements MetadataSource {
                     .proxyConfiguration(proxyConfig.build())
                     .build())
             .overrideConfiguration(
-                o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(Duration.ofSeconds(60)))
+                o ->
+                    o.retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallTimeout(Duration.ofSeconds(60)))
             .build();
     log.info(
         "event=source.cloudformation stack={} region={} region_from=\"{}\" endpoint={} credentials=\"{}\" proxy={}",
-        main.stack(), region.region(), region.source(), endpoint, credentialSource,
+        main.stack(),
+        region.region(),
+        region.source(),
+        endpoint,
+        credentialSource,
         proxy.map(ProxySelection::redacted).orElse("none"));
     return new CloudFormationSource(client, main.stack(), endpoint, region.region());
   }
@@ -120,18 +142,27 @@ public final class CloudFormationSource implements MetadataSource {
   public StackResource describe(String logicalId) throws SourceException {
     StackResourceDetail d;
     try {
-      d = client.describeStackResource(r -> r.stackName(stack).logicalResourceId(logicalId)).stackResourceDetail();
+      d =
+          client
+              .describeStackResource(r -> r.stackName(stack).logicalResourceId(logicalId))
+              .stackResourceDetail();
     } catch (CloudFormationException e) {
       throw classify(e, logicalId);
     } catch (SdkClientException e) {
       throw new SourceException(
-          SourceException.Kind.NETWORK, "NetworkError",
-          "DescribeStackResource " + logicalId + " at " + endpoint + " failed: " + e.getMessage(), e);
+          SourceException.Kind.NETWORK,
+          "NetworkError",
+          "DescribeStackResource " + logicalId + " at " + endpoint + " failed: " + e.getMessage(),
+          e);
     } catch (SdkException e) {
       throw new SourceException(SourceException.Kind.OTHER, "SdkError", e.getMessage(), e);
     }
     if (d == null || d.resourceStatusAsString() == null) {
-      throw new SourceException(SourceException.Kind.INVALID, "InvalidResponse", "DescribeStackResource " + logicalId + " returned no ResourceStatus", null);
+      throw new SourceException(
+          SourceException.Kind.INVALID,
+          "InvalidResponse",
+          "DescribeStackResource " + logicalId + " returned no ResourceStatus",
+          null);
     }
     return new StackResource(
         logicalId,
@@ -144,9 +175,20 @@ public final class CloudFormationSource implements MetadataSource {
 
   private SourceException classify(CloudFormationException e, String logicalId) {
     String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-    String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
+    String message =
+        e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
     int status = e.statusCode();
-    String what = "DescribeStackResource " + logicalId + " on stack " + stack + " (HTTP " + status + " " + code + "): " + message;
+    String what =
+        "DescribeStackResource "
+            + logicalId
+            + " on stack "
+            + stack
+            + " (HTTP "
+            + status
+            + " "
+            + code
+            + "): "
+            + message;
     SourceException.Kind kind;
     if ((code != null && THROTTLING.contains(code)) || status == 429) {
       kind = SourceException.Kind.THROTTLED;
@@ -154,7 +196,9 @@ public final class CloudFormationSource implements MetadataSource {
       kind = SourceException.Kind.SERVER;
     } else if ((code != null && DENIED.contains(code)) || status == 403) {
       kind = SourceException.Kind.ACCESS_DENIED;
-    } else if ("ValidationError".equals(code) && message != null && message.contains("does not exist")) {
+    } else if ("ValidationError".equals(code)
+        && message != null
+        && message.contains("does not exist")) {
       kind = SourceException.Kind.NOT_FOUND;
     } else {
       kind = SourceException.Kind.OTHER;

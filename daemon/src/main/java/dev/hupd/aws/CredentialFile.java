@@ -38,7 +38,10 @@ public final class CredentialFile {
       if (perms.stream().anyMatch(GROUP_OR_OTHER::contains)) {
         throw new ConfigException(
             new ConfigProblem(
-                configFile, 0, key, "credential file " + file + " is accessible by group or other",
+                configFile,
+                0,
+                key,
+                "credential file " + file + " is accessible by group or other",
                 "chmod 600 " + file));
       }
       List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -55,13 +58,21 @@ public final class CredentialFile {
       if (id == null || id.isEmpty() || secret == null || secret.isEmpty()) {
         throw new ConfigException(
             new ConfigProblem(
-                configFile, 0, key, "credential file " + file + " lacks AWSAccessKeyId= or AWSSecretKey=",
+                configFile,
+                0,
+                key,
+                "credential file " + file + " lacks AWSAccessKeyId= or AWSSecretKey=",
                 "two lines: AWSAccessKeyId=<key id> and AWSSecretKey=<secret>"));
       }
       return AwsBasicCredentials.create(id, secret);
     } catch (IOException e) {
       throw new ConfigException(
-          new ConfigProblem(configFile, 0, key, "cannot read credential file " + file + ": " + e.getClass().getSimpleName(), "a readable file owned by hupd's user, mode 600"));
+          new ConfigProblem(
+              configFile,
+              0,
+              key,
+              "cannot read credential file " + file + ": " + e.getClass().getSimpleName(),
+              "a readable file owned by hupd's user, mode 600"));
     }
   }
 }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A small client for the EC2 instance metadata service: IMDSv2 (session token) always, IMDSv1
- * only when the token call is answered 403/404/405. Never goes through a proxy. The endpoint is
+ * A small client for the EC2 instance metadata service: IMDSv2 (session token) always, IMDSv1 only
+ * when the token call is answered 403/404/405. Never goes through a proxy. The endpoint is
  * configurable ({@code imds-endpoint}, else {@code AWS_EC2_METADATA_SERVICE_ENDPOINT}) so tests
  * point it at a loopback fake; {@code AWS_EC2_METADATA_DISABLED=true} turns it off.
  */
@@ -42,10 +42,13 @@ public final class InstanceMetadata {
         configured.orElseGet(
             () -> {
               String fromEnv = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-              return fromEnv == null || fromEnv.isBlank() ? DEFAULT_ENDPOINT : URI.create(fromEnv.strip());
+              return fromEnv == null || fromEnv.isBlank()
+                  ? DEFAULT_ENDPOINT
+                  : URI.create(fromEnv.strip());
             });
     boolean disabled =
-        configured.isEmpty() && "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "").strip());
+        configured.isEmpty()
+            && "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "").strip());
     return new InstanceMetadata(endpoint, disabled, Duration.ofSeconds(2));
   }
 
@@ -76,7 +79,8 @@ public final class InstanceMetadata {
         if (t != null) {
           req.header("X-aws-ec2-metadata-token", t);
         }
-        HttpResponse<String> resp = client().send(req.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> resp =
+            client().send(req.build(), HttpResponse.BodyHandlers.ofString());
         if (resp.statusCode() == 200) {
           return Optional.of(resp.body());
         }

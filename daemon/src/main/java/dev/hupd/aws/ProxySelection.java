@@ -32,7 +32,10 @@ public final class ProxySelection {
       return fromCfnHup;
     }
     boolean https = "https".equalsIgnoreCase(endpoint.getScheme());
-    String fromEnv = https ? firstOf(env, "HTTPS_PROXY", "https_proxy") : firstOf(env, "HTTP_PROXY", "http_proxy");
+    String fromEnv =
+        https
+            ? firstOf(env, "HTTPS_PROXY", "https_proxy")
+            : firstOf(env, "HTTP_PROXY", "http_proxy");
     if (fromEnv != null && !fromEnv.isBlank()) {
       String v = fromEnv.strip();
       return Optional.of(URI.create(v.contains("://") ? v : "http://" + v));
@@ -54,7 +57,10 @@ public final class ProxySelection {
     return v != null ? v : env.get(lower);
   }
 
-  /** NO_PROXY rules: {@code *}, exact host, or a domain suffix ({@code .example.com} or {@code example.com}). */
+  /**
+   * NO_PROXY rules: {@code *}, exact host, or a domain suffix ({@code .example.com} or {@code
+   * example.com}).
+   */
   static boolean bypassed(String host, String noProxy) {
     if (noProxy == null || noProxy.isBlank() || host.isEmpty()) {
       return false;
@@ -84,7 +90,10 @@ public final class ProxySelection {
 
   /** For logs: the proxy without any user:password part. */
   public static String redacted(URI proxy) {
-    return proxy.getScheme() + "://" + (proxy.getUserInfo() == null ? "" : "****@") + proxy.getHost()
+    return proxy.getScheme()
+        + "://"
+        + (proxy.getUserInfo() == null ? "" : "****@")
+        + proxy.getHost()
         + (proxy.getPort() < 0 ? "" : ":" + proxy.getPort());
   }
 }

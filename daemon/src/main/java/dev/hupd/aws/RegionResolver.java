@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides the region: {@code region=}, the stack ARN's region (which wins, with a warning, when
- * the two disagree: calls to the wrong region can only fail), {@code AWS_REGION} / {@code
+ * Decides the region: {@code region=}, the stack ARN's region (which wins, with a warning, when the
+ * two disagree: calls to the wrong region can only fail), {@code AWS_REGION} / {@code
  * AWS_DEFAULT_REGION}, the instance metadata, and only then cfn-hup's default us-east-1.
  */
 public final class RegionResolver {
@@ -50,7 +50,8 @@ public final class RegionResolver {
     if (fromImds.isPresent()) {
       return new Resolved(fromImds.get(), "instance metadata");
     }
-    log.warn("event=region.default region=us-east-1 reason=\"no region=, no region in the stack ARN, no AWS_REGION, no instance metadata\"");
+    log.warn(
+        "event=region.default region=us-east-1 reason=\"no region=, no region in the stack ARN, no AWS_REGION, no instance metadata\"");
     return new Resolved("us-east-1", "default");
   }
 

@@ -41,12 +41,22 @@ public final class RoleCredentials implements AwsCredentialsProvider {
   synchronized String role() throws IOException {
     if (role == null) {
       List<String> roles =
-          imds.get(PREFIX).map(s -> Arrays.stream(s.split("\n")).map(String::strip).filter(r -> !r.isEmpty()).toList())
+          imds.get(PREFIX)
+              .map(
+                  s ->
+                      Arrays.stream(s.split("\n"))
+                          .map(String::strip)
+                          .filter(r -> !r.isEmpty())
+                          .toList())
               .orElse(List.of());
       if (roles.isEmpty() || roles.contains(configuredRole)) {
         role = configuredRole;
       } else {
-        log.warn("event=role.mismatch configured={} instance_role={} using={}", configuredRole, roles.get(0), roles.get(0));
+        log.warn(
+            "event=role.mismatch configured={} instance_role={} using={}",
+            configuredRole,
+            roles.get(0),
+            roles.get(0));
         role = roles.get(0);
       }
     }
@@ -66,20 +76,29 @@ public final class RoleCredentials implements AwsCredentialsProvider {
       }
       JsonNode doc = Json.parse(body.get());
       if (!"Success".equals(doc.path("Code").asText("Success"))) {
-        throw SdkClientException.create("instance metadata refused credentials for role " + name + ": " + doc.path("Code").asText());
+        throw SdkClientException.create(
+            "instance metadata refused credentials for role "
+                + name
+                + ": "
+                + doc.path("Code").asText());
       }
       cached =
           AwsSessionCredentials.create(
-              doc.path("AccessKeyId").asText(), doc.path("SecretAccessKey").asText(), doc.path("Token").asText());
+              doc.path("AccessKeyId").asText(),
+              doc.path("SecretAccessKey").asText(),
+              doc.path("Token").asText());
       expires = Instant.parse(doc.path("Expiration").asText());
       log.debug("event=role.credentials role={} expires={}", name, expires);
       return cached;
     } catch (IOException | IllegalArgumentException | java.time.format.DateTimeParseException e) {
       if (cached != null && Instant.now().isBefore(expires)) {
-        log.warn("event=role.refresh-failed reason=\"{}\" using=\"cached credentials until they expire\"", e.getMessage());
+        log.warn(
+            "event=role.refresh-failed reason=\"{}\" using=\"cached credentials until they expire\"",
+            e.getMessage());
         return cached;
       }
-      throw SdkClientException.create("cannot get role credentials from instance metadata: " + e.getMessage(), e);
+      throw SdkClientException.create(
+          "cannot get role credentials from instance metadata: " + e.getMessage(), e);
     }
   }
 }

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 final class StackArn {
 
   private static final Pattern ARN =
-      Pattern.compile("arn:(?<partition>[a-z-]+):cloudformation:(?<region>[a-z0-9-]+):\\d{12}:stack/.+");
+      Pattern.compile(
+          "arn:(?<partition>[a-z-]+):cloudformation:(?<region>[a-z0-9-]+):\\d{12}:stack/.+");
 
   private StackArn() {}
 

@@ -44,17 +44,38 @@ final class CheckCommand implements Callable<Integer> {
     }
     err.flush();
     var main = c.cfnHup().main();
-    out.println("cfn-hup.conf: stack=" + main.stack() + " interval=" + main.intervalMinutes() + "m"
-        + main.region().map(r -> " region=" + r).orElse("") + main.url().map(u -> " url=" + u).orElse(""));
+    out.println(
+        "cfn-hup.conf: stack="
+            + main.stack()
+            + " interval="
+            + main.intervalMinutes()
+            + "m"
+            + main.region().map(r -> " region=" + r).orElse("")
+            + main.url().map(u -> " url=" + u).orElse(""));
     HupdSettings s = c.settings();
-    out.println("settings: " + s.file().map(Object::toString).orElse("(defaults)") + " source="
-        + (s.source() instanceof HupdSettings.Source.LocalFile f ? "file:" + f.path() : "cloudformation")
-        + " state-dir=" + s.stateDir());
+    out.println(
+        "settings: "
+            + s.file().map(Object::toString).orElse("(defaults)")
+            + " source="
+            + (s.source() instanceof HupdSettings.Source.LocalFile f
+                ? "file:" + f.path()
+                : "cloudformation")
+            + " state-dir="
+            + s.stateDir());
     for (HookDefinition h : c.cfnHup().hooks()) {
-      out.println("hook " + h.name() + ": triggers="
-          + h.triggers().stream().map(t -> t.spelling()).collect(Collectors.joining(","))
-          + " path=" + h.path() + h.runas().map(u -> " runas=" + u).orElse("")
-          + "  (" + h.file() + ":" + h.line() + ")");
+      out.println(
+          "hook "
+              + h.name()
+              + ": triggers="
+              + h.triggers().stream().map(t -> t.spelling()).collect(Collectors.joining(","))
+              + " path="
+              + h.path()
+              + h.runas().map(u -> " runas=" + u).orElse("")
+              + "  ("
+              + h.file()
+              + ":"
+              + h.line()
+              + ")");
     }
     out.println("OK: " + c.cfnHup().hooks().size() + " hook(s)");
     out.flush();

@@ -17,8 +17,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * A cfn-hup configuration directory ({@code /etc/cfn} by default): {@code cfn-hup.conf} plus
- * {@code hooks.conf} and {@code hooks.d/*}, read unchanged.
+ * A cfn-hup configuration directory ({@code /etc/cfn} by default): {@code cfn-hup.conf} plus {@code
+ * hooks.conf} and {@code hooks.d/*}, read unchanged.
  *
  * @param directory the configuration directory
  * @param main the {@code [main]} section
@@ -45,8 +45,17 @@ public record CfnHupConfig(
           "proxy");
   private static final List<String> BACKUP_SUFFIXES =
       List.of(
-          "~", ".bak", ".orig", ".swp", ".tmp", ".rpmnew", ".rpmsave", ".rpmorig", ".dpkg-old",
-          ".dpkg-new", ".dpkg-dist");
+          "~",
+          ".bak",
+          ".orig",
+          ".swp",
+          ".tmp",
+          ".rpmnew",
+          ".rpmsave",
+          ".rpmorig",
+          ".dpkg-old",
+          ".dpkg-new",
+          ".dpkg-dist");
 
   /**
    * Loads and validates everything, collecting every problem before failing.
@@ -110,8 +119,12 @@ public record CfnHupConfig(
               "stack=<stack name or stack ARN>"));
     }
     Optional<String> region = r.string("region").filter(s -> !s.isBlank());
-    Optional<URI> url = r.uri("url", "an http:// or https:// URL, e.g. https://cloudformation.eu-west-1.amazonaws.com");
-    Optional<Path> credentialFile = r.string("credential-file").filter(s -> !s.isBlank()).map(Path::of);
+    Optional<URI> url =
+        r.uri(
+            "url",
+            "an http:// or https:// URL, e.g. https://cloudformation.eu-west-1.amazonaws.com");
+    Optional<Path> credentialFile =
+        r.string("credential-file").filter(s -> !s.isBlank()).map(Path::of);
     Optional<String> role = r.string("role").filter(s -> !s.isBlank());
     int interval = MainConfig.DEFAULT_INTERVAL_MINUTES;
     Optional<String> intervalText = r.string("interval");
@@ -119,11 +132,17 @@ public record CfnHupConfig(
       try {
         interval = Integer.parseInt(intervalText.get().strip());
         if (interval < 1) {
-          r.problem("interval", "must be 1 minute or greater, got " + interval, "a whole number of minutes >= 1");
+          r.problem(
+              "interval",
+              "must be 1 minute or greater, got " + interval,
+              "a whole number of minutes >= 1");
           interval = MainConfig.DEFAULT_INTERVAL_MINUTES;
         }
       } catch (NumberFormatException e) {
-        r.problem("interval", "not a whole number: '" + intervalText.get() + "'", "a whole number of minutes >= 1, e.g. interval=5");
+        r.problem(
+            "interval",
+            "not a whole number: '" + intervalText.get() + "'",
+            "a whole number of minutes >= 1, e.g. interval=5");
       }
     }
     boolean verbose = false;
@@ -131,7 +150,10 @@ public record CfnHupConfig(
     if (verboseText.isPresent()) {
       Optional<Boolean> b = parseBoolean(verboseText.get());
       if (b.isEmpty()) {
-        r.problem("verbose", "not a boolean: '" + verboseText.get() + "'", "true/false, yes/no, on/off or 1/0");
+        r.problem(
+            "verbose",
+            "not a boolean: '" + verboseText.get() + "'",
+            "true/false, yes/no, on/off or 1/0");
       } else {
         verbose = b.get();
       }
@@ -142,10 +164,16 @@ public record CfnHupConfig(
       try {
         umask = Integer.parseInt("0" + umaskText.get().strip(), 8);
         if (umask > 0777) {
-          r.problem("umask", "out of range: '" + umaskText.get() + "'", "an octal value between 0 and 0777, e.g. 022");
+          r.problem(
+              "umask",
+              "out of range: '" + umaskText.get() + "'",
+              "an octal value between 0 and 0777, e.g. 022");
         }
       } catch (NumberFormatException e) {
-        r.problem("umask", "not an octal number: '" + umaskText.get() + "'", "an octal value between 0 and 0777, e.g. 022");
+        r.problem(
+            "umask",
+            "not an octal number: '" + umaskText.get() + "'",
+            "an octal value between 0 and 0777, e.g. 022");
       }
     }
     Optional<URI> proxy = r.uri("proxy", "http://host:port");
@@ -153,8 +181,16 @@ public record CfnHupConfig(
       return null;
     }
     return new MainConfig(
-        stack.strip(), region.map(String::strip), url, credentialFile, role.map(String::strip),
-        interval, verbose, umask, proxy, file);
+        stack.strip(),
+        region.map(String::strip),
+        url,
+        credentialFile,
+        role.map(String::strip),
+        interval,
+        verbose,
+        umask,
+        proxy,
+        file);
   }
 
   /** Python's {@code getboolean}. */
@@ -186,19 +222,27 @@ public record CfnHupConfig(
           if (name.startsWith(".") || BACKUP_SUFFIXES.stream().anyMatch(name::endsWith)) {
             warnings.add(
                 new ConfigProblem(
-                    p, 0, "", "looks like a hidden or backup file; not loaded", "hook files such as name.conf"));
+                    p,
+                    0,
+                    "",
+                    "looks like a hidden or backup file; not loaded",
+                    "hook files such as name.conf"));
             continue;
           }
           files.add(p);
         }
       } catch (IOException e) {
-        problems.add(new ConfigProblem(hooksDir, 0, "", "cannot list folder: " + e, "a readable folder"));
+        problems.add(
+            new ConfigProblem(hooksDir, 0, "", "cannot list folder: " + e, "a readable folder"));
       }
     }
     if (files.isEmpty()) {
       problems.add(
           new ConfigProblem(
-              hooksConf, 0, "", "no hook configuration found here or in " + hooksDir,
+              hooksConf,
+              0,
+              "",
+              "no hook configuration found here or in " + hooksDir,
               "hooks.conf or at least one file in hooks.d/"));
       return List.of();
     }
@@ -214,7 +258,11 @@ public record CfnHupConfig(
     if (hooks.isEmpty() && problems.size() == problemsBefore) {
       problems.add(
           new ConfigProblem(
-              files.get(0), 0, "", "no hooks found", "at least one [hookname] section with triggers, path and action"));
+              files.get(0),
+              0,
+              "",
+              "no hooks found",
+              "at least one [hookname] section with triggers, path and action"));
     }
     return hooks;
   }
@@ -227,17 +275,23 @@ public record CfnHupConfig(
     String name = section.name();
     Reader r = new Reader(doc, name, section.file(), problems);
     int before = problems.size();
-    Optional<String> triggersText = r.required("triggers", "triggers=post.add,post.update,post.remove (any of them)", section);
+    Optional<String> triggersText =
+        r.required("triggers", "triggers=post.add,post.update,post.remove (any of them)", section);
     Optional<String> pathText = r.required("path", MetadataPath.EXPECTED_FORM, section);
     Optional<String> action = r.required("action", "action=<shell command>", section);
     Set<Trigger> triggers = EnumSet.noneOf(Trigger.class);
     if (triggersText.isPresent()) {
       List<String> items =
-          Stream.of(triggersText.get().split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+          Stream.of(triggersText.get().split(","))
+              .map(String::strip)
+              .filter(s -> !s.isEmpty())
+              .toList();
       if (items.equals(List.of("on.command"))) {
         warnings.add(
             new ConfigProblem(
-                r.fileOf("triggers"), r.lineOf("triggers"), "[" + name + "] triggers",
+                r.fileOf("triggers"),
+                r.lineOf("triggers"),
+                "[" + name + "] triggers",
                 "command hooks (on.command) are not supported by hupd; hook not loaded",
                 "post.add, post.update or post.remove"));
         return Optional.empty();
@@ -247,11 +301,17 @@ public record CfnHupConfig(
         if (t.isPresent()) {
           triggers.add(t.get());
         } else {
-          r.problem("triggers", "unknown trigger '" + item + "'", "a comma-separated list of post.add, post.update, post.remove (case-sensitive)");
+          r.problem(
+              "triggers",
+              "unknown trigger '" + item + "'",
+              "a comma-separated list of post.add, post.update, post.remove (case-sensitive)");
         }
       }
       if (items.isEmpty()) {
-        r.problem("triggers", "no trigger given", "a comma-separated list of post.add, post.update, post.remove");
+        r.problem(
+            "triggers",
+            "no trigger given",
+            "a comma-separated list of post.add, post.update, post.remove");
       }
     }
     MetadataPath path = null;
@@ -286,7 +346,10 @@ public record CfnHupConfig(
         }
         maxFailures = OptionalInt.of(n);
       } catch (NumberFormatException e) {
-        r.problem("max-failures", "not a positive whole number: '" + maxText.get() + "'", "max-failures=3");
+        r.problem(
+            "max-failures",
+            "not a positive whole number: '" + maxText.get() + "'",
+            "max-failures=3");
       }
     }
     if (problems.size() > before || path == null || action.isEmpty()) {
@@ -294,7 +357,15 @@ public record CfnHupConfig(
     }
     return Optional.of(
         new HookDefinition(
-            name, triggers, path, action.get(), runas, timeout, maxFailures, section.file(), section.line()));
+            name,
+            triggers,
+            path,
+            action.get(),
+            runas,
+            timeout,
+            maxFailures,
+            section.file(),
+            section.line()));
   }
 
   /** Reads keys of one section, turning interpolation errors into problems. */
@@ -323,7 +394,12 @@ public record CfnHupConfig(
     Optional<String> required(String key, String expected, IniDocument.Section s) {
       if (doc.entry(section, key).isEmpty()) {
         problems.add(
-            new ConfigProblem(s.file(), s.line(), "[" + section + "] " + key, "required key is missing", expected));
+            new ConfigProblem(
+                s.file(),
+                s.line(),
+                "[" + section + "] " + key,
+                "required key is missing",
+                expected));
         return Optional.empty();
       }
       return string(key);
@@ -357,7 +433,9 @@ public record CfnHupConfig(
     }
 
     void problem(String key, String message, String expected) {
-      problems.add(new ConfigProblem(fileOf(key), lineOf(key), "[" + section + "] " + key, message, expected));
+      problems.add(
+          new ConfigProblem(
+              fileOf(key), lineOf(key), "[" + section + "] " + key, message, expected));
     }
   }
 }

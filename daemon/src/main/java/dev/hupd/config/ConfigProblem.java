@@ -19,7 +19,9 @@ public record ConfigProblem(Path file, int line, String key, String message, Str
     expected = expected == null ? "" : expected;
   }
 
-  /** Renders as {@code file:line: key: message (expected: ...)}, the form {@code hupd check} prints. */
+  /**
+   * Renders as {@code file:line: key: message (expected: ...)}, the form {@code hupd check} prints.
+   */
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder();

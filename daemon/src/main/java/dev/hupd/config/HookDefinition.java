@@ -16,8 +16,8 @@ import java.util.Set;
  * @param action the shell command, run with {@code /bin/sh -c}
  * @param runas user to run the action as, if any
  * @param timeout hupd extension {@code timeout=}: overrides the default action timeout
- * @param maxFailures hupd extension {@code max-failures=}: stop retrying one change after this
- *     many consecutive failures (until the value changes again)
+ * @param maxFailures hupd extension {@code max-failures=}: stop retrying one change after this many
+ *     consecutive failures (until the value changes again)
  * @param file the file holding the section header
  * @param line the line of the section header
  */

@@ -13,8 +13,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * hupd's own settings ({@code /etc/hupd/hupd.conf}, section {@code [hupd]}): everything cfn-hup
- * has no key for. Unknown keys are rejected, since a typo here would silently change behaviour.
+ * hupd's own settings ({@code /etc/hupd/hupd.conf}, section {@code [hupd]}): everything cfn-hup has
+ * no key for. Unknown keys are rejected, since a typo here would silently change behaviour.
  * Relative paths are resolved against the settings file's folder.
  *
  * @param source where metadata comes from
@@ -48,7 +48,8 @@ public record HupdSettings(
 
   public static final Path DEFAULT_FILE = Path.of("/etc/hupd/hupd.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/hupd");
-  public static final Path DEFAULT_CFN_HUP_STATE = Path.of("/var/lib/cfn-hup/data/metadata_db.json");
+  public static final Path DEFAULT_CFN_HUP_STATE =
+      Path.of("/var/lib/cfn-hup/data/metadata_db.json");
 
   /** Where metadata is read from. */
   public sealed interface Source {
@@ -92,14 +93,15 @@ public record HupdSettings(
   }
 
   /**
-   * Loads the settings file. A missing file is fine when it is the default location (all
-   * defaults apply) and an error when the operator named it.
+   * Loads the settings file. A missing file is fine when it is the default location (all defaults
+   * apply) and an error when the operator named it.
    */
   public static HupdSettings load(Path file, boolean explicit) throws ConfigException {
     if (!Files.exists(file)) {
       if (explicit) {
         throw new ConfigException(
-            new ConfigProblem(file, 0, "", "settings file not found", "an INI file with a [hupd] section"));
+            new ConfigProblem(
+                file, 0, "", "settings file not found", "an INI file with a [hupd] section"));
       }
       return defaults();
     }
@@ -111,13 +113,15 @@ public record HupdSettings(
     HupdSettings d = defaults();
     for (IniDocument.Section s : doc.sections()) {
       if (!s.name().equals("hupd")) {
-        problems.add(new ConfigProblem(file, s.line(), "[" + s.name() + "]", "unknown section", "[hupd]"));
+        problems.add(
+            new ConfigProblem(file, s.line(), "[" + s.name() + "]", "unknown section", "[hupd]"));
       }
     }
     Optional<IniDocument.Section> section = doc.section("hupd");
     if (section.isEmpty()) {
       if (problems.isEmpty()) {
-        problems.add(new ConfigProblem(file, 0, "[hupd]", "section is missing", "a [hupd] section"));
+        problems.add(
+            new ConfigProblem(file, 0, "[hupd]", "section is missing", "a [hupd] section"));
       }
       throw new ConfigException(problems);
     }
@@ -126,7 +130,10 @@ public record HupdSettings(
       if (!KEYS.containsKey(e.key())) {
         problems.add(
             new ConfigProblem(
-                file, e.line(), "[hupd] " + e.key(), "unknown key",
+                file,
+                e.line(),
+                "[hupd] " + e.key(),
+                "unknown key",
                 "one of " + String.join(", ", KEYS.keySet().stream().sorted().toList())));
       }
     }
@@ -153,7 +160,10 @@ public record HupdSettings(
         }
         poll = Optional.of(Duration.ofSeconds(n));
       } catch (NumberFormatException e) {
-        v.problem("poll-seconds", "not a whole number >= 1: '" + pollText.get() + "'", KEYS.get("poll-seconds"));
+        v.problem(
+            "poll-seconds",
+            "not a whole number >= 1: '" + pollText.get() + "'",
+            KEYS.get("poll-seconds"));
       }
     }
     Optional<Duration> splay = v.duration("first-poll-splay", true);
@@ -170,7 +180,10 @@ public record HupdSettings(
         }
         maxFailures = OptionalInt.of(n);
       } catch (NumberFormatException e) {
-        v.problem("max-failures", "not a positive whole number: '" + maxText.get() + "'", KEYS.get("max-failures"));
+        v.problem(
+            "max-failures",
+            "not a positive whole number: '" + maxText.get() + "'",
+            KEYS.get("max-failures"));
       }
     }
     Optional<URI> proxy = v.uri("proxy");
@@ -188,8 +201,19 @@ public record HupdSettings(
       throw new ConfigException(problems);
     }
     return new HupdSettings(
-        source, stateDir, poll, splay, actionTimeout, stopTimeout, maxFailures, retryBudget, proxy,
-        imds, logFile, cfnHupState, Optional.of(file));
+        source,
+        stateDir,
+        poll,
+        splay,
+        actionTimeout,
+        stopTimeout,
+        maxFailures,
+        retryBudget,
+        proxy,
+        imds,
+        logFile,
+        cfnHupState,
+        Optional.of(file));
   }
 
   private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {
@@ -221,7 +245,8 @@ public record HupdSettings(
       }
       try {
         URI u = new URI(t.get());
-        if (u.getScheme() == null || u.getHost() == null
+        if (u.getScheme() == null
+            || u.getHost() == null
             || !u.getScheme().toLowerCase(Locale.ROOT).startsWith("http")) {
           throw new URISyntaxException(t.get(), "not http");
         }

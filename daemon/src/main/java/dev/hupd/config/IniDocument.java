@@ -11,8 +11,8 @@ import java.util.Optional;
 /**
  * The parsed form of one or more INI files, with the lookup rules of Python 2.7's {@code
  * SafeConfigParser}: {@code [DEFAULT]} keys are visible in every section, and {@code %(key)s} /
- * {@code %%} interpolation is applied when a value is read. Every value remembers the file and
- * line it came from so errors can point at it.
+ * {@code %%} interpolation is applied when a value is read. Every value remembers the file and line
+ * it came from so errors can point at it.
  */
 public final class IniDocument {
 
@@ -165,10 +165,6 @@ public final class IniDocument {
       Entry origin, String section, String message, String expected) {
     return new ConfigException(
         new ConfigProblem(
-            origin.file(),
-            origin.line(),
-            "[" + section + "] " + origin.key(),
-            message,
-            expected));
+            origin.file(), origin.line(), "[" + section + "] " + origin.key(), message, expected));
   }
 }

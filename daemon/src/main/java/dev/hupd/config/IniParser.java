@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  *   <li>a section seen again (in this or a later file) is merged, later keys win.
  * </ul>
  *
- * Unlike Python, every problem is collected with its file and line instead of stopping at the
- * first traceback.
+ * Unlike Python, every problem is collected with its file and line instead of stopping at the first
+ * traceback.
  */
 public final class IniParser {
 
@@ -80,7 +80,8 @@ public final class IniParser {
         if (!continued.isEmpty()) {
           currentValue.add(continued);
           current.put(
-              new IniDocument.Entry(currentKey, String.join("\n", currentValue), file, currentLine));
+              new IniDocument.Entry(
+                  currentKey, String.join("\n", currentValue), file, currentLine));
         }
         continue;
       }

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs hook actions the way cfn-hup does ({@code /bin/sh -c <action>} with the daemon's
- * environment plus {@code CFN_*} variables) and fixes what it gets wrong:
+ * Runs hook actions the way cfn-hup does ({@code /bin/sh -c <action>} with the daemon's environment
+ * plus {@code CFN_*} variables) and fixes what it gets wrong:
  *
  * <ul>
  *   <li>each action is the leader of its own session/process group ({@code setsid}), so a timeout
@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *       {@code su}, so accounts with a nologin shell work, and HOME/USER/LOGNAME are the user's;
  *   <li>PATH gets a sane default when the service manager starts hupd with none;
  *   <li>output is logged line by line as it arrives, tagged with the hook name;
- *   <li>the action text is passed as an argument, never spliced into another command, and
- *       metadata only ever travels in environment variables.
+ *   <li>the action text is passed as an argument, never spliced into another command, and metadata
+ *       only ever travels in environment variables.
  * </ul>
  */
 public final class ActionRunner {
@@ -82,7 +82,8 @@ public final class ActionRunner {
       try {
         account = Account.lookup(request.runas().get());
       } catch (IOException e) {
-        return notStarted(start, "cannot look up runas user " + request.runas().get() + ": " + e.getMessage());
+        return notStarted(
+            start, "cannot look up runas user " + request.runas().get() + ": " + e.getMessage());
       }
       if (account.isEmpty()) {
         return notStarted(start, "runas user '" + request.runas().get() + "' does not exist");
@@ -114,7 +115,8 @@ public final class ActionRunner {
       pb.environment().putAll(request.environment());
       process = pb.start();
     } catch (IllegalArgumentException e) {
-      return notStarted(start, "environment value cannot be passed to a process: " + e.getMessage());
+      return notStarted(
+          start, "environment value cannot be passed to a process: " + e.getMessage());
     } catch (IOException e) {
       return notStarted(start, "cannot start /bin/sh: " + e.getMessage());
     }
@@ -144,7 +146,11 @@ public final class ActionRunner {
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     if (forced == ActionResult.Outcome.TIMED_OUT) {
-      return new ActionResult(forced, -1, took, "timed out after " + request.timeout().toSeconds() + "s; process group terminated");
+      return new ActionResult(
+          forced,
+          -1,
+          took,
+          "timed out after " + request.timeout().toSeconds() + "s; process group terminated");
     }
     if (forced == ActionResult.Outcome.ABORTED) {
       return new ActionResult(forced, -1, took, "stopped because hupd is shutting down");
@@ -198,7 +204,9 @@ public final class ActionRunner {
         Thread.currentThread().interrupt();
       }
     }
-    process.descendants().forEach(signal.equals("KILL") ? ProcessHandle::destroyForcibly : ProcessHandle::destroy);
+    process
+        .descendants()
+        .forEach(signal.equals("KILL") ? ProcessHandle::destroyForcibly : ProcessHandle::destroy);
     if (signal.equals("KILL")) {
       process.destroyForcibly();
     } else {
@@ -223,7 +231,8 @@ public final class ActionRunner {
                     }
                     log.info("hook={} | {}", hook, line);
                   } else if (lines == MAX_LINES + 1) {
-                    log.warn("hook={} event=action.output-truncated after_lines={}", hook, MAX_LINES);
+                    log.warn(
+                        "hook={} event=action.output-truncated after_lines={}", hook, MAX_LINES);
                   }
                 }
               } catch (IOException e) {

@@ -157,7 +157,8 @@ public final class Daemon {
       built = Runner.build(fresh, state, env, wakeup, limiter);
     } catch (ConfigException e) {
       e.problems().forEach(p -> log.error("event=config.invalid problem=\"{}\"", p));
-      log.error("event=config.reload-rejected reason=\"invalid configuration\" keeping=\"previous configuration\"");
+      log.error(
+          "event=config.reload-rejected reason=\"invalid configuration\" keeping=\"previous configuration\"");
       return;
     }
     Runner old = runner;
@@ -166,7 +167,10 @@ public final class Daemon {
     Logging.setVerbose(verboseFlag || fresh.cfnHup().main().verbose());
     fresh.cfnHup().warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
     built.source().watch(wakeup::changed);
-    log.info("event=config.reloaded hooks={} source=\"{}\"", fresh.cfnHup().hooks().size(), built.source().description());
+    log.info(
+        "event=config.reloaded hooks={} source=\"{}\"",
+        fresh.cfnHup().hooks().size(),
+        built.source().description());
   }
 
   private void installSignals() {

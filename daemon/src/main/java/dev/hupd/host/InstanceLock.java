@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One hupd per state folder: an OS file lock on {@code <state-dir>/hupd.lock}. The kernel drops
- * it when the process dies, so unlike cfn-hup's pid file a crash never blocks the next start.
+ * One hupd per state folder: an OS file lock on {@code <state-dir>/hupd.lock}. The kernel drops it
+ * when the process dies, so unlike cfn-hup's pid file a crash never blocks the next start.
  */
 public final class InstanceLock implements AutoCloseable {
 
@@ -34,7 +34,8 @@ public final class InstanceLock implements AutoCloseable {
     Files.createDirectories(stateDir);
     Path file = stateDir.resolve("hupd.lock");
     FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileLock lock;
     try {
       lock = ch.tryLock();
@@ -46,10 +47,15 @@ public final class InstanceLock implements AutoCloseable {
       String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
       ch.close();
       throw new HeldException(
-          "another hupd" + (holder.isEmpty() ? "" : " (pid " + holder + ")") + " is using " + stateDir);
+          "another hupd"
+              + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+              + " is using "
+              + stateDir);
     }
     ch.truncate(0);
-    ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+    ch.write(
+        ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
+        0);
     ch.force(false);
     return new InstanceLock(ch, lock);
   }

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Logging {
 
-  private static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%n";
+  private static final String PATTERN =
+      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%n";
 
   private Logging() {}
 

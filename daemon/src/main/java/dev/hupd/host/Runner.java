@@ -22,9 +22,9 @@ import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A configuration turned into running parts: the metadata source (with retries), the action
- * runner, the apply pipeline and the poll schedule. A reload builds a fresh Runner and swaps it
- * in only when it was built without error.
+ * A configuration turned into running parts: the metadata source (with retries), the action runner,
+ * the apply pipeline and the poll schedule. A reload builds a fresh Runner and swaps it in only
+ * when it was built without error.
  *
  * @param configuration what it was built from
  * @param source the (retrying) metadata source
@@ -44,7 +44,11 @@ public record Runner(
   static final Duration MAX_DEFAULT_SPLAY = Duration.ofSeconds(60);
 
   public static Runner build(
-      Configuration c, StateStore state, Map<String, String> env, Sleeper sleeper, LogLimiter limiter)
+      Configuration c,
+      StateStore state,
+      Map<String, String> env,
+      Sleeper sleeper,
+      LogLimiter limiter)
       throws ConfigException {
     HupdSettings s = c.settings();
     MetadataSource raw =
@@ -52,7 +56,8 @@ public record Runner(
             ? new FileMetadataSource(f.path())
             : CloudFormationSource.create(c.cfnHup().main(), s, env, systemProperties());
     MetadataSource source =
-        new RetryingSource(raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
+        new RetryingSource(
+            raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
     ActionRunner actions = new ActionRunner(env, c.cfnHup().main().umask());
     HooksStep hooks =
         new HooksStep(c.cfnHup().hooks(), actions, s.actionTimeout(), s.maxFailures(), limiter);
@@ -65,7 +70,11 @@ public record Runner(
                     ? Duration.ZERO
                     : (interval.compareTo(MAX_DEFAULT_SPLAY) < 0 ? interval : MAX_DEFAULT_SPLAY));
     return new Runner(
-        c, source, actions, new Pipeline(source, state, List.of(hooks)), new Schedule(interval, splay));
+        c,
+        source,
+        actions,
+        new Pipeline(source, state, List.of(hooks)),
+        new Schedule(interval, splay));
   }
 
   private static Map<String, String> systemProperties() {

@@ -8,8 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * What the daemon's main loop waits on: the next poll time, a change reported by the source, a
- * reload request (SIGHUP) or a stop request (SIGTERM/SIGINT). Signal handlers and the file
- * watcher only set flags here; all work happens on the main thread.
+ * reload request (SIGHUP) or a stop request (SIGTERM/SIGINT). Signal handlers and the file watcher
+ * only set flags here; all work happens on the main thread.
  */
 public final class Wakeup implements Sleeper {
 

@@ -14,8 +14,8 @@ import java.util.Map;
 
 /**
  * JSON the way cfn-hup sees it: values compared as parsed JSON (key order and {@code 1} vs {@code
- * 1.0} do not matter), Python truthiness, and Python's {@code json.dumps} formatting for the
- * {@code CFN_*} environment variables.
+ * 1.0} do not matter), Python truthiness, and Python's {@code json.dumps} formatting for the {@code
+ * CFN_*} environment variables.
  */
 public final class Json {
 
@@ -166,7 +166,9 @@ public final class Json {
     }
   }
 
-  /** Python's {@code repr(float)}: shortest round-trip digits, exponent form outside [1e-4, 1e16). */
+  /**
+   * Python's {@code repr(float)}: shortest round-trip digits, exponent form outside [1e-4, 1e16).
+   */
   static String pythonFloat(double v) {
     if (Double.isNaN(v)) {
       return "NaN";

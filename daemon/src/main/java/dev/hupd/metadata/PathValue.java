@@ -9,8 +9,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 /**
- * Reads the value a {@link MetadataPath} selects from a {@link StackResource}, with cfn-hup's
- * rules (including its quirks when a sub-path walks into a string or a list).
+ * Reads the value a {@link MetadataPath} selects from a {@link StackResource}, with cfn-hup's rules
+ * (including its quirks when a sub-path walks into a string or a list).
  */
 public final class PathValue {
 
@@ -28,8 +28,8 @@ public final class PathValue {
 
   /**
    * @return the value, or a JSON null when absent
-   * @throws UnreadableException when cfn-hup would raise (e.g. indexing into a string that
-   *     contains the key)
+   * @throws UnreadableException when cfn-hup would raise (e.g. indexing into a string that contains
+   *     the key)
    */
   public static JsonNode read(MetadataPath path, StackResource resource)
       throws UnreadableException {
@@ -49,7 +49,8 @@ public final class PathValue {
         try {
           metadata = resource.metadata().orElse(NullNode.getInstance());
         } catch (IllegalArgumentException e) {
-          throw new UnreadableException("Metadata of " + resource.logicalId() + " is " + e.getMessage());
+          throw new UnreadableException(
+              "Metadata of " + resource.logicalId() + " is " + e.getMessage());
         }
         if (!Json.truthy(metadata)) {
           return NullNode.getInstance();
@@ -58,7 +59,10 @@ public final class PathValue {
     }
   }
 
-  /** Python 2's {@code util.extract_value}: {@code if c not in value: return None; value = value[c]}. */
+  /**
+   * Python 2's {@code util.extract_value}: {@code if c not in value: return None; value =
+   * value[c]}.
+   */
   static JsonNode extract(JsonNode metadata, MetadataPath path) throws UnreadableException {
     JsonNode value = metadata;
     for (String key : path.subPath()) {
@@ -72,8 +76,7 @@ public final class PathValue {
         if (!value.textValue().contains(key)) {
           return NullNode.getInstance();
         }
-        throw new UnreadableException(
-            "path " + path + " indexes into a string with '" + key + "'");
+        throw new UnreadableException("path " + path + " indexes into a string with '" + key + "'");
       } else if (value.isArray()) {
         boolean member = false;
         for (JsonNode element : value) {
@@ -85,8 +88,13 @@ public final class PathValue {
         throw new UnreadableException("path " + path + " indexes into a list with '" + key + "'");
       } else {
         throw new UnreadableException(
-            "path " + path + " walks into a " + value.getNodeType().toString().toLowerCase()
-                + " value at '" + key + "'");
+            "path "
+                + path
+                + " walks into a "
+                + value.getNodeType().toString().toLowerCase()
+                + " value at '"
+                + key
+                + "'");
       }
     }
     return value;

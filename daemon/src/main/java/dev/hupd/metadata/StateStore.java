@@ -21,19 +21,20 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Last-seen values per hook ({@code "<hook>|<path>"}, as cfn-hup keys them) and consecutive
- * failure counts, kept in {@code <state-dir>/state.json}.
+ * Last-seen values per hook ({@code "<hook>|<path>"}, as cfn-hup keys them) and consecutive failure
+ * counts, kept in {@code <state-dir>/state.json}.
  *
- * <p>Every change is written to a temporary file, fsync'd, renamed over the old file and the
- * folder fsync'd, so a crash at any instant leaves either the old or the new file, never a torn
- * one. A file that nonetheless cannot be parsed is never silently treated as empty (that would
- * fire every post.add hook again): opening fails and names the file.
+ * <p>Every change is written to a temporary file, fsync'd, renamed over the old file and the folder
+ * fsync'd, so a crash at any instant leaves either the old or the new file, never a torn one. A
+ * file that nonetheless cannot be parsed is never silently treated as empty (that would fire every
+ * post.add hook again): opening fails and names the file.
  */
 public final class StateStore {
 
   public static final String FILE_NAME = "state.json";
   private static final String FORMAT = "hupd-state/1";
-  private static final String CFN_HUP_DATETIME = "_datetime: special_serialization: not_regular_json_";
+  private static final String CFN_HUP_DATETIME =
+      "_datetime: special_serialization: not_regular_json_";
 
   private final Path file;
   private final ObjectNode values;
@@ -54,8 +55,8 @@ public final class StateStore {
 
   /**
    * Opens (creating if needed) the store in {@code dir}. When there is no state yet and {@code
-   * importFrom} names an existing cfn-hup {@code metadata_db.json}, its values are imported so
-   * that replacing cfn-hup does not fire every post.add hook again.
+   * importFrom} names an existing cfn-hup {@code metadata_db.json}, its values are imported so that
+   * replacing cfn-hup does not fire every post.add hook again.
    */
   public static StateStore open(Path dir, Optional<Path> importFrom) throws StateException {
     try {
@@ -83,13 +84,18 @@ public final class StateStore {
       }
       if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText())) {
         throw new StateException(
-            "state file " + file + " is not in format " + FORMAT + "; move it aside to start afresh",
+            "state file "
+                + file
+                + " is not in format "
+                + FORMAT
+                + "; move it aside to start afresh",
             null);
       }
       return new StateStore(file, object(root.get("values")), object(root.get("failures")));
     }
     StateStore store =
-        new StateStore(file, JsonNodeFactory.instance.objectNode(), JsonNodeFactory.instance.objectNode());
+        new StateStore(
+            file, JsonNodeFactory.instance.objectNode(), JsonNodeFactory.instance.objectNode());
     if (importFrom.isPresent() && Files.isRegularFile(importFrom.get())) {
       store.importCfnHup(importFrom.get());
     }

@@ -6,8 +6,7 @@ import java.util.random.RandomGenerator;
 /**
  * Exponential backoff with full jitter: before retry {@code n} (1-based) wait a uniformly random
  * time in {@code [0, min(cap, base * 2^(n-1))]}. Bounded both by a number of attempts and by a
- * total time budget, so one pass can never stall indefinitely (cfn-hup retries throttling
- * forever).
+ * total time budget, so one pass can never stall indefinitely (cfn-hup retries throttling forever).
  *
  * @param base first ceiling
  * @param cap largest ceiling

@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retries a source's reads on throttling, 5xx and network errors with {@link Backoff}; every
- * other failure passes straight through. Each retry is one WARN line; the final failure is left
- * to the caller to report.
+ * Retries a source's reads on throttling, 5xx and network errors with {@link Backoff}; every other
+ * failure passes straight through. Each retry is one WARN line; the final failure is left to the
+ * caller to report.
  */
 public final class RetryingSource implements MetadataSource {
 

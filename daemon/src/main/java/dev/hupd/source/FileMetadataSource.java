@@ -23,15 +23,14 @@ import org.slf4j.LoggerFactory;
  * Stack metadata from local files, the embedded default that needs no AWS. Two layouts:
  *
  * <ul>
- *   <li>a folder with one {@code <LogicalId>.json} per resource, holding that resource's
- *       Metadata;
+ *   <li>a folder with one {@code <LogicalId>.json} per resource, holding that resource's Metadata;
  *   <li>one JSON file shaped like a stack: {@code {"StackName": …, "Resources": {"<Id>":
  *       {"ResourceType", "PhysicalResourceId", "ResourceStatus", "LastUpdatedTimestamp",
  *       "Metadata"}}}}.
  * </ul>
  *
- * The folder (or the file's folder) is watched with the platform's file watcher (inotify on
- * Linux), so a change wakes the daemon at once.
+ * The folder (or the file's folder) is watched with the platform's file watcher (inotify on Linux),
+ * so a change wakes the daemon at once.
  */
 public final class FileMetadataSource implements MetadataSource {
 
@@ -99,11 +98,16 @@ public final class FileMetadataSource implements MetadataSource {
       root = Json.parse(Files.readString(path, StandardCharsets.UTF_8));
     } catch (NoSuchFileException e) {
       throw new SourceException(
-          SourceException.Kind.NOT_FOUND, "SourceMissing", "metadata file " + path + " does not exist", null);
+          SourceException.Kind.NOT_FOUND,
+          "SourceMissing",
+          "metadata file " + path + " does not exist",
+          null);
     } catch (IOException e) {
-      throw new SourceException(SourceException.Kind.OTHER, "IOError", "cannot read " + path + ": " + e, e);
+      throw new SourceException(
+          SourceException.Kind.OTHER, "IOError", "cannot read " + path + ": " + e, e);
     } catch (IllegalArgumentException e) {
-      throw new SourceException(SourceException.Kind.INVALID, "InvalidJson", path + " is " + e.getMessage(), null);
+      throw new SourceException(
+          SourceException.Kind.INVALID, "InvalidJson", path + " is " + e.getMessage(), null);
     }
     JsonNode resources = root.path("Resources");
     if (!resources.isObject()) {
@@ -130,7 +134,8 @@ public final class FileMetadataSource implements MetadataSource {
       try {
         updated = Optional.of(Instant.parse(stamp.get()));
       } catch (DateTimeParseException e) {
-        throw invalid(field + "LastUpdatedTimestamp", "an ISO-8601 UTC time such as 2026-12-04T10:00:00Z");
+        throw invalid(
+            field + "LastUpdatedTimestamp", "an ISO-8601 UTC time such as 2026-12-04T10:00:00Z");
       }
     }
     JsonNode metadata = r.get("Metadata");
@@ -141,7 +146,8 @@ public final class FileMetadataSource implements MetadataSource {
       try {
         Json.parse(metadata.textValue());
       } catch (IllegalArgumentException e) {
-        throw invalid(field + "Metadata", "a JSON object or a string holding JSON (" + e.getMessage() + ")");
+        throw invalid(
+            field + "Metadata", "a JSON object or a string holding JSON (" + e.getMessage() + ")");
       }
       metadataText = Optional.of(metadata.textValue());
     } else {
@@ -163,7 +169,10 @@ public final class FileMetadataSource implements MetadataSource {
 
   private SourceException invalid(String field, String expected) {
     return new SourceException(
-        SourceException.Kind.INVALID, "InvalidField", path + ": field " + field + " must be " + expected, null);
+        SourceException.Kind.INVALID,
+        "InvalidField",
+        path + ": field " + field + " must be " + expected,
+        null);
   }
 
   @Override
@@ -181,7 +190,10 @@ public final class FileMetadataSource implements MetadataSource {
           StandardWatchEventKinds.ENTRY_MODIFY,
           StandardWatchEventKinds.ENTRY_DELETE);
     } catch (IOException e) {
-      log.warn("event=source.watch-unavailable folder={} reason=\"{}\" fallback=polling", folder, e.getMessage());
+      log.warn(
+          "event=source.watch-unavailable folder={} reason=\"{}\" fallback=polling",
+          folder,
+          e.getMessage());
       return;
     }
     WatchService ws = watcher;
@@ -194,8 +206,11 @@ public final class FileMetadataSource implements MetadataSource {
                   boolean relevant = false;
                   for (WatchEvent<?> event : key.pollEvents()) {
                     Object context = event.context();
-                    relevant |= only == null || context == null || only.equals(context)
-                        || event.kind() == StandardWatchEventKinds.OVERFLOW;
+                    relevant |=
+                        only == null
+                            || context == null
+                            || only.equals(context)
+                            || event.kind() == StandardWatchEventKinds.OVERFLOW;
                   }
                   key.reset();
                   if (relevant) {

@@ -22,8 +22,8 @@ public interface MetadataSource extends AutoCloseable {
   String description();
 
   /**
-   * Asks to be told when the source's data may have changed, so the daemon polls at once instead
-   * of at the next interval. Sources that cannot tell (CloudFormation) ignore this.
+   * Asks to be told when the source's data may have changed, so the daemon polls at once instead of
+   * at the next interval. Sources that cannot tell (CloudFormation) ignore this.
    */
   default void watch(Runnable onChange) {}
 

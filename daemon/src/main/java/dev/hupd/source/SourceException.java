@@ -2,8 +2,8 @@ package dev.hupd.source;
 
 /**
  * A metadata read that failed. The kind decides what happens next: throttling, server errors and
- * network trouble are retried with backoff within the pass; the rest wait for the next pass.
- * None of them is ever read as the value having been removed.
+ * network trouble are retried with backoff within the pass; the rest wait for the next pass. None
+ * of them is ever read as the value having been removed.
  */
 public final class SourceException extends Exception {
 

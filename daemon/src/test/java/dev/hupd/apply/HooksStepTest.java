@@ -34,10 +34,12 @@ class HooksStepTest {
     source = new InMemorySource();
   }
 
-  HookDefinition hook(String name, String path, Set<Trigger> triggers, String action, OptionalInt maxFailures) {
+  HookDefinition hook(
+      String name, String path, Set<Trigger> triggers, String action, OptionalInt maxFailures) {
     String[] err = new String[1];
     MetadataPath p = MetadataPath.parse(path, err).orElseThrow();
-    return new HookDefinition(name, triggers, p, action, Optional.empty(), Optional.empty(), maxFailures, dir, 1);
+    return new HookDefinition(
+        name, triggers, p, action, Optional.empty(), Optional.empty(), maxFailures, dir, 1);
   }
 
   /** An action that appends "<name> <trigger env>" to the log. */
@@ -48,7 +50,12 @@ class HooksStepTest {
   PassReport pass(List<HookDefinition> hooks) throws Exception {
     StateStore state = StateStore.open(dir.resolve("state"), Optional.empty());
     HooksStep step =
-        new HooksStep(hooks, new ActionRunner(System.getenv(), 022), Duration.ofSeconds(20), OptionalInt.empty(), new LogLimiter());
+        new HooksStep(
+            hooks,
+            new ActionRunner(System.getenv(), 022),
+            Duration.ofSeconds(20),
+            OptionalInt.empty(),
+            new LogLimiter());
     return new Pipeline(source, state, List.of(step)).runPass(() -> false);
   }
 
@@ -61,15 +68,26 @@ class HooksStepTest {
     source.put("LT", "{\"a\":{\"v\":1}}");
     var hooks =
         List.of(
-            hook("adder", "Resources.LT.Metadata.a", EnumSet.of(Trigger.POST_ADD), recordingAction("adder"), OptionalInt.empty()),
-            hook("updater", "Resources.LT.Metadata.a", EnumSet.of(Trigger.POST_UPDATE), recordingAction("updater"), OptionalInt.empty()));
+            hook(
+                "adder",
+                "Resources.LT.Metadata.a",
+                EnumSet.of(Trigger.POST_ADD),
+                recordingAction("adder"),
+                OptionalInt.empty()),
+            hook(
+                "updater",
+                "Resources.LT.Metadata.a",
+                EnumSet.of(Trigger.POST_UPDATE),
+                recordingAction("updater"),
+                OptionalInt.empty()));
     pass(hooks);
     assertThat(actions()).containsExactly("adder old= new={\"v\": 1}");
     pass(hooks);
     assertThat(actions()).hasSize(1);
     source.put("LT", "{\"a\":{\"v\":2}}");
     pass(hooks);
-    assertThat(actions()).containsExactly("adder old= new={\"v\": 1}", "updater old={\"v\": 1} new={\"v\": 2}");
+    assertThat(actions())
+        .containsExactly("adder old= new={\"v\": 1}", "updater old={\"v\": 1} new={\"v\": 2}");
   }
 
   @Test
@@ -77,9 +95,24 @@ class HooksStepTest {
     source.put("LT", "{\"a\":1}");
     var hooks =
         List.of(
-            hook("h1", "Resources.LT.Metadata.a", EnumSet.of(Trigger.POST_UPDATE), "true", OptionalInt.empty()),
-            hook("h2", "Resources.LT.Metadata", EnumSet.of(Trigger.POST_UPDATE), "true", OptionalInt.empty()),
-            hook("h3", "Resources.LT.PhysicalResourceId", EnumSet.of(Trigger.POST_UPDATE), "true", OptionalInt.empty()));
+            hook(
+                "h1",
+                "Resources.LT.Metadata.a",
+                EnumSet.of(Trigger.POST_UPDATE),
+                "true",
+                OptionalInt.empty()),
+            hook(
+                "h2",
+                "Resources.LT.Metadata",
+                EnumSet.of(Trigger.POST_UPDATE),
+                "true",
+                OptionalInt.empty()),
+            hook(
+                "h3",
+                "Resources.LT.PhysicalResourceId",
+                EnumSet.of(Trigger.POST_UPDATE),
+                "true",
+                OptionalInt.empty()));
     pass(hooks);
     assertThat(source.calls).containsExactly("LT");
     source.failNext(new SourceException(SourceException.Kind.SERVER, "boom"));
@@ -92,7 +125,13 @@ class HooksStepTest {
   void readFailureIsNeverARemoveAndNothingIsForgotten() throws Exception {
     source.put("LT", "{\"a\":1}");
     var hooks =
-        List.of(hook("h", "Resources.LT.Metadata.a", EnumSet.allOf(Trigger.class), recordingAction("h"), OptionalInt.empty()));
+        List.of(
+            hook(
+                "h",
+                "Resources.LT.Metadata.a",
+                EnumSet.allOf(Trigger.class),
+                recordingAction("h"),
+                OptionalInt.empty()));
     pass(hooks);
     assertThat(actions()).hasSize(1);
     for (SourceException.Kind kind : SourceException.Kind.values()) {
@@ -100,7 +139,11 @@ class HooksStepTest {
       pass(hooks);
     }
     assertThat(actions()).as("no hook fires during an outage").hasSize(1);
-    assertThat(StateStore.open(dir.resolve("state"), Optional.empty()).get("h|Resources.LT.Metadata.a").asInt()).isEqualTo(1);
+    assertThat(
+            StateStore.open(dir.resolve("state"), Optional.empty())
+                .get("h|Resources.LT.Metadata.a")
+                .asInt())
+        .isEqualTo(1);
     source.put("LT", "{\"a\":2}");
     pass(hooks);
     assertThat(actions()).last().isEqualTo("h old=1 new=2");
@@ -109,7 +152,14 @@ class HooksStepTest {
   @Test
   void inProgressResourceIsSkippedWithoutStateWrite() throws Exception {
     source.put("LT", "{\"a\":1}");
-    var hooks = List.of(hook("h", "Resources.LT.Metadata.a", EnumSet.allOf(Trigger.class), recordingAction("h"), OptionalInt.empty()));
+    var hooks =
+        List.of(
+            hook(
+                "h",
+                "Resources.LT.Metadata.a",
+                EnumSet.allOf(Trigger.class),
+                recordingAction("h"),
+                OptionalInt.empty()));
     pass(hooks);
     source.put("LT", "UPDATE_IN_PROGRESS", "{\"a\":2}");
     pass(hooks);
@@ -124,7 +174,14 @@ class HooksStepTest {
     Path gate = dir.resolve("gate");
     source.put("LT", "{\"a\":1}");
     String action = "echo try >> " + log + "; test -e " + gate;
-    var hooks = List.of(hook("h", "Resources.LT.Metadata.a", EnumSet.of(Trigger.POST_ADD), action, OptionalInt.empty()));
+    var hooks =
+        List.of(
+            hook(
+                "h",
+                "Resources.LT.Metadata.a",
+                EnumSet.of(Trigger.POST_ADD),
+                action,
+                OptionalInt.empty()));
     assertThat(pass(hooks).actionsFailed()).isEqualTo(1);
     assertThat(pass(hooks).actionsFailed()).isEqualTo(1);
     Files.createFile(gate);
@@ -137,7 +194,14 @@ class HooksStepTest {
   void maxFailuresStopsRetryingThatChangeUntilTheValueMovesOn() throws Exception {
     source.put("LT", "{\"a\":1}");
     String action = "echo try >> " + log + "; exit 1";
-    var hooks = List.of(hook("h", "Resources.LT.Metadata.a", EnumSet.of(Trigger.POST_ADD, Trigger.POST_UPDATE), action, OptionalInt.of(2)));
+    var hooks =
+        List.of(
+            hook(
+                "h",
+                "Resources.LT.Metadata.a",
+                EnumSet.of(Trigger.POST_ADD, Trigger.POST_UPDATE),
+                action,
+                OptionalInt.of(2)));
     for (int i = 0; i < 5; i++) {
       pass(hooks);
     }
@@ -148,17 +212,32 @@ class HooksStepTest {
   }
 
   @Test
-  void c01_sameValueNewerTimestampIsNoChange_keyOrderIsNoChange_realChangeFiresOnce() throws Exception {
-    source.put("LT", "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.0\",\"mode\":\"000644\"}}}}");
+  void c01_sameValueNewerTimestampIsNoChange_keyOrderIsNoChange_realChangeFiresOnce()
+      throws Exception {
+    source.put(
+        "LT",
+        "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.0\",\"mode\":\"000644\"}}}}");
     var hooks =
-        List.of(hook("reloader", "Resources.LT.Metadata.config", EnumSet.of(Trigger.POST_UPDATE), recordingAction("reloader"), OptionalInt.empty()));
+        List.of(
+            hook(
+                "reloader",
+                "Resources.LT.Metadata.config",
+                EnumSet.of(Trigger.POST_UPDATE),
+                recordingAction("reloader"),
+                OptionalInt.empty()));
     pass(hooks);
-    source.put("LT", "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.0\",\"mode\":\"000644\"}}}}");
+    source.put(
+        "LT",
+        "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.0\",\"mode\":\"000644\"}}}}");
     pass(hooks);
-    source.put("LT", "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"mode\":\"000644\",\"content\":\"1.0\"}}}}");
+    source.put(
+        "LT",
+        "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"mode\":\"000644\",\"content\":\"1.0\"}}}}");
     pass(hooks);
     assertThat(actions()).isEmpty();
-    source.put("LT", "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.1\",\"mode\":\"000644\"}}}}");
+    source.put(
+        "LT",
+        "{\"config\":{\"files\":{\"/etc/tool.ver\":{\"content\":\"1.1\",\"mode\":\"000644\"}}}}");
     pass(hooks);
     pass(hooks);
     assertThat(actions())

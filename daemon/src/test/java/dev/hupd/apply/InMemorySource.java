@@ -27,7 +27,11 @@ final class InMemorySource implements MetadataSource {
     resources.put(
         id,
         new StackResource(
-            id, "AWS::EC2::LaunchTemplate", status, Optional.of("lt-0123"), Optional.of(Instant.now()),
+            id,
+            "AWS::EC2::LaunchTemplate",
+            status,
+            Optional.of("lt-0123"),
+            Optional.of(Instant.now()),
             Optional.ofNullable(metadataJson)));
     return this;
   }

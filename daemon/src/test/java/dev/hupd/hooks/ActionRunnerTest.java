@@ -20,7 +20,8 @@ class ActionRunnerTest {
     return new HashMap<>(System.getenv());
   }
 
-  private ActionResult run(ActionRunner runner, String action, Map<String, String> extra, Duration timeout) {
+  private ActionResult run(
+      ActionRunner runner, String action, Map<String, String> extra, Duration timeout) {
     return runner.run(new ActionRequest("test-hook", action, Optional.empty(), extra, timeout));
   }
 
@@ -42,7 +43,11 @@ class ActionRunnerTest {
     String hostile = "$(touch " + pwned + "); `touch " + pwned + "`";
     ActionRunner runner = new ActionRunner(env(), 022);
     ActionResult r =
-        run(runner, "printf '%s' \"$CFN_NEW_METADATA\" > " + out, Map.of("CFN_NEW_METADATA", hostile), Duration.ofSeconds(10));
+        run(
+            runner,
+            "printf '%s' \"$CFN_NEW_METADATA\" > " + out,
+            Map.of("CFN_NEW_METADATA", hostile),
+            Duration.ofSeconds(10));
     assertThat(r.succeeded()).isTrue();
     assertThat(Files.readString(out)).isEqualTo(hostile);
     assertThat(pwned).doesNotExist();
@@ -53,7 +58,12 @@ class ActionRunnerTest {
     Map<String, String> env = env();
     env.put("PATH", "");
     Path out = dir.resolve("path");
-    ActionResult r = run(new ActionRunner(env, 022), "echo \"$PATH\" > " + out, Map.of(), Duration.ofSeconds(10));
+    ActionResult r =
+        run(
+            new ActionRunner(env, 022),
+            "echo \"$PATH\" > " + out,
+            Map.of(),
+            Duration.ofSeconds(10));
     assertThat(r.succeeded()).isTrue();
     assertThat(Files.readString(out).strip()).isEqualTo(ActionRunner.DEFAULT_PATH);
   }
@@ -76,7 +86,9 @@ class ActionRunnerTest {
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
     long grandchild = Long.parseLong(Files.readString(pidFile).strip());
     // give the kernel a moment to reap
-    for (int i = 0; i < 50 && ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false); i++) {
+    for (int i = 0;
+        i < 50 && ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false);
+        i++) {
       Thread.sleep(100);
     }
     assertThat(ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false)).isFalse();
@@ -95,7 +107,13 @@ class ActionRunnerTest {
   void unknownRunasUserIsNotStarted() {
     ActionResult r =
         new ActionRunner(env(), 022)
-            .run(new ActionRequest("h", "true", Optional.of("no-such-user-hupd"), Map.of(), Duration.ofSeconds(5)));
+            .run(
+                new ActionRequest(
+                    "h",
+                    "true",
+                    Optional.of("no-such-user-hupd"),
+                    Map.of(),
+                    Duration.ofSeconds(5)));
     assertThat(r.outcome()).isEqualTo(ActionResult.Outcome.NOT_STARTED);
     assertThat(r.detail()).contains("no-such-user-hupd");
   }
@@ -106,12 +124,16 @@ class ActionRunnerTest {
     assertThat(System.getProperty("user.name")).as("this test needs root").isEqualTo("root");
     Account nobody = Account.lookup("nobody").orElseThrow();
     Path out = dir.resolve("who");
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     ActionResult r =
         new ActionRunner(env(), 0)
             .run(
                 new ActionRequest(
-                    "h", "echo \"$(id -u) $(id -g) $HOME $USER\" > " + out, Optional.of("nobody"), Map.of(),
+                    "h",
+                    "echo \"$(id -u) $(id -g) $HOME $USER\" > " + out,
+                    Optional.of("nobody"),
+                    Map.of(),
                     Duration.ofSeconds(10)));
     assertThat(r.outcome()).as(r.detail()).isEqualTo(ActionResult.Outcome.SUCCEEDED);
     assertThat(Files.readString(out).strip())
