@@ -183,12 +183,12 @@ public final class CloudFormationSource implements MetadataSource {
             + logicalId
             + " on stack "
             + stack
-            + " (HTTP "
+            + " at "
+            + endpoint
+            + " failed: HTTP "
             + status
-            + " "
-            + code
-            + "): "
-            + message;
+            + (code == null ? "" : " " + code)
+            + (message == null || message.isBlank() ? "" : ": " + message);
     SourceException.Kind kind;
     if ((code != null && THROTTLING.contains(code)) || status == 429) {
       kind = SourceException.Kind.THROTTLED;
