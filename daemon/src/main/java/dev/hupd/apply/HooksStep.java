@@ -84,7 +84,7 @@ public final class HooksStep implements PassStep {
       reportReadFailure(hook, e);
       return;
     }
-    limiter.clear("read|" + path.logicalId());
+    limiter.clearPrefix("read|" + path.logicalId() + "|");
     if (resource.inProgress()) {
       log.debug(
           "hook={} event=hook.skipped resource={} status={}",
@@ -216,6 +216,7 @@ public final class HooksStep implements PassStep {
     }
   }
 
+  /** Logged per resource, not per hook: every hook on it is affected the same way. */
   private void reportReadFailure(HookDefinition hook, SourceException e) {
     String resource = hook.path().logicalId();
     boolean denied = e.kind() == SourceException.Kind.ACCESS_DENIED;
@@ -223,28 +224,18 @@ public final class HooksStep implements PassStep {
     int suppressed = limiter.admit("read|" + resource + "|" + e.code(), period);
     if (suppressed < 0) {
       log.debug(
-          "hook={} event=source.failed resource={} code={} (repeat, suppressed)",
-          hook.name(),
+          "event=source.failed resource={} code={} (repeat, not logged above DEBUG)",
           resource,
           e.code());
       return;
     }
+    String message =
+        "event=source.failed resource={} code={} reason=\"{}\" suppressed={}"
+            + " next=\"no hook on it fires; retried next pass\"";
     if (e.kind().retryable()) {
-      log.warn(
-          "hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"",
-          hook.name(),
-          resource,
-          e.code(),
-          e.getMessage(),
-          suppressed);
+      log.warn(message, resource, e.code(), e.getMessage(), suppressed);
     } else {
-      log.error(
-          "hook={} event=source.failed resource={} code={} reason=\"{}\" suppressed={} next=\"no hook fires; retried next pass\"",
-          hook.name(),
-          resource,
-          e.code(),
-          e.getMessage(),
-          suppressed);
+      log.error(message, resource, e.code(), e.getMessage(), suppressed);
     }
   }
 

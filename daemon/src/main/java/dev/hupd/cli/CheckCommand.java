@@ -32,6 +32,9 @@ final class CheckCommand implements Callable<Integer> {
     try {
       c = Configuration.load(parent.locations());
     } catch (ConfigException e) {
+      for (ConfigProblem w : e.warnings()) {
+        err.println("warning: " + w);
+      }
       for (ConfigProblem p : e.problems()) {
         err.println("error: " + p);
       }

@@ -68,7 +68,7 @@ public record CfnHupConfig(
     MainConfig main = loadMain(directory.resolve("cfn-hup.conf"), problems, warnings);
     List<HookDefinition> hooks = loadHooks(directory, problems, warnings);
     if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
+      throw new ConfigException(problems, warnings);
     }
     return new CfnHupConfig(directory, main, List.copyOf(hooks), List.copyOf(warnings));
   }
@@ -109,7 +109,8 @@ public record CfnHupConfig(
     }
     Reader r = new Reader(doc, "main", file, problems);
     String stack = r.string("stack").orElse(null);
-    if (stack == null || stack.isBlank()) {
+    boolean stackWritten = doc.entry("main", "stack").isPresent();
+    if (!stackWritten || (stack != null && stack.isBlank())) {
       problems.add(
           new ConfigProblem(
               file,
@@ -277,29 +278,39 @@ public record CfnHupConfig(
     int before = problems.size();
     Optional<String> triggersText =
         r.required("triggers", "triggers=post.add,post.update,post.remove (any of them)", section);
+    List<String> items =
+        triggersText.stream()
+            .flatMap(t -> Stream.of(t.split(",")))
+            .map(String::strip)
+            .filter(s -> !s.isEmpty())
+            .toList();
+    if (items.equals(List.of("on.command"))) {
+      // A command hook (SQS command service) needs no path; cfn-hup accepts it without one.
+      warnings.add(
+          new ConfigProblem(
+              r.fileOf("triggers"),
+              r.lineOf("triggers"),
+              "[" + name + "] triggers",
+              "command hooks (on.command) are not supported by hupd; hook not loaded",
+              "post.add, post.update or post.remove"));
+      return Optional.empty();
+    }
     Optional<String> pathText = r.required("path", MetadataPath.EXPECTED_FORM, section);
     Optional<String> action = r.required("action", "action=<shell command>", section);
     Set<Trigger> triggers = EnumSet.noneOf(Trigger.class);
     if (triggersText.isPresent()) {
-      List<String> items =
-          Stream.of(triggersText.get().split(","))
-              .map(String::strip)
-              .filter(s -> !s.isEmpty())
-              .toList();
-      if (items.equals(List.of("on.command"))) {
-        warnings.add(
-            new ConfigProblem(
-                r.fileOf("triggers"),
-                r.lineOf("triggers"),
-                "[" + name + "] triggers",
-                "command hooks (on.command) are not supported by hupd; hook not loaded",
-                "post.add, post.update or post.remove"));
-        return Optional.empty();
-      }
       for (String item : items) {
         Optional<Trigger> t = Trigger.parse(item);
         if (t.isPresent()) {
           triggers.add(t.get());
+        } else if (item.equals("on.command")) {
+          warnings.add(
+              new ConfigProblem(
+                  r.fileOf("triggers"),
+                  r.lineOf("triggers"),
+                  "[" + name + "] triggers",
+                  "on.command beside other triggers is ignored (as cfn-hup does)",
+                  "post.add, post.update or post.remove"));
         } else {
           r.problem(
               "triggers",

@@ -7,10 +7,17 @@ import java.util.stream.Collectors;
 public final class ConfigException extends Exception {
 
   private final List<ConfigProblem> problems;
+  private final List<ConfigProblem> warnings;
 
   public ConfigException(List<ConfigProblem> problems) {
+    this(problems, List.of());
+  }
+
+  /** Problems that make the configuration unusable, and warnings found on the way. */
+  public ConfigException(List<ConfigProblem> problems, List<ConfigProblem> warnings) {
     super(problems.stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
     this.problems = List.copyOf(problems);
+    this.warnings = List.copyOf(warnings);
   }
 
   public ConfigException(ConfigProblem problem) {
@@ -19,5 +26,9 @@ public final class ConfigException extends Exception {
 
   public List<ConfigProblem> problems() {
     return problems;
+  }
+
+  public List<ConfigProblem> warnings() {
+    return warnings;
   }
 }

@@ -140,8 +140,12 @@ public final class IniDocument {
               "%(" + name + ")s refers to a key that is not set in [" + section + "] or [DEFAULT]",
               "an existing key, or %% for a literal percent sign");
         }
-        Entry target = entry(section, name).orElse(origin);
-        out.append(interpolate(section, target, replacement, depth + 1));
+        if (replacement.indexOf('%') >= 0) {
+          Entry target = entry(section, name).orElse(origin);
+          out.append(interpolate(section, target, replacement, depth + 1));
+        } else {
+          out.append(replacement);
+        }
         i = close + 2;
       } else {
         throw problem(

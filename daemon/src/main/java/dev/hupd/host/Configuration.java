@@ -22,12 +22,14 @@ public record Configuration(CfnHupConfig cfnHup, HupdSettings settings) {
   /** Loads both, reporting the problems of both together. */
   public static Configuration load(Locations where) throws ConfigException {
     List<ConfigProblem> problems = new ArrayList<>();
+    List<ConfigProblem> warnings = new ArrayList<>();
     CfnHupConfig cfn = null;
     HupdSettings settings = null;
     try {
       cfn = CfnHupConfig.load(where.configDir());
     } catch (ConfigException e) {
       problems.addAll(e.problems());
+      warnings.addAll(e.warnings());
     }
     try {
       settings = HupdSettings.load(where.settingsFile(), where.settingsExplicit());
@@ -35,7 +37,7 @@ public record Configuration(CfnHupConfig cfnHup, HupdSettings settings) {
       problems.addAll(e.problems());
     }
     if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
+      throw new ConfigException(problems, warnings);
     }
     return new Configuration(cfn, settings);
   }

@@ -130,7 +130,7 @@ public final class Daemon {
       }
       long started = System.nanoTime();
       PassReport report = runner.pipeline().runPass(wakeup::stopping);
-      if (!ready && report.readErrors() == 0) {
+      if (!ready && report.readErrors() == 0 && !wakeup.stopping()) {
         ready = true;
         log.info(
             "event=daemon.ready first_pass_ms={} actions={}",
@@ -156,7 +156,7 @@ public final class Daemon {
       }
       built = Runner.build(fresh, state, env, wakeup, limiter);
     } catch (ConfigException e) {
-      e.problems().forEach(p -> log.error("event=config.invalid problem=\"{}\"", p));
+      reportProblems(e);
       log.error(
           "event=config.reload-rejected reason=\"invalid configuration\" keeping=\"previous configuration\"");
       return;
@@ -193,6 +193,9 @@ public final class Daemon {
   }
 
   private static void reportProblems(ConfigException e) {
+    for (ConfigProblem w : e.warnings()) {
+      log.warn("event=config.warning problem=\"{}\"", w);
+    }
     for (ConfigProblem p : e.problems()) {
       log.error("event=config.invalid problem=\"{}\"", p);
     }

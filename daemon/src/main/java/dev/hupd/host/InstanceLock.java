@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * One hupd per state folder: an OS file lock on {@code <state-dir>/hupd.lock}. The kernel drops it
@@ -31,7 +32,11 @@ public final class InstanceLock implements AutoCloseable {
   }
 
   public static InstanceLock acquire(Path stateDir) throws IOException {
-    Files.createDirectories(stateDir);
+    if (!Files.isDirectory(stateDir)) {
+      Files.createDirectories(stateDir);
+      // last-seen metadata may be sensitive: only hupd's user may read it
+      Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
+    }
     Path file = stateDir.resolve("hupd.lock");
     FileChannel ch =
         FileChannel.open(

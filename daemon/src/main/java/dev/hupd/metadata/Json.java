@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -23,6 +25,9 @@ public final class Json {
       JsonMapper.builder()
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          // keep 1.0 as 1.0 in the state file: cfn-hup passes the last-seen form on as CFN_OLD_*
+          .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
           .build();
 
   private Json() {}
@@ -30,7 +35,11 @@ public final class Json {
   /** Parses JSON text; the exception message names line and column. */
   public static JsonNode parse(String text) {
     try {
-      return MAPPER.readTree(text);
+      JsonNode node = MAPPER.readTree(text);
+      if (node == null || node.isMissingNode()) {
+        throw new IllegalArgumentException("empty, not JSON");
+      }
+      return node;
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
           "not valid JSON at line "
@@ -167,7 +176,8 @@ public final class Json {
   }
 
   /**
-   * Python's {@code repr(float)}: shortest round-trip digits, exponent form outside [1e-4, 1e16).
+   * Python's {@code repr(float)}: the shortest digits that read back as the same double, in plain
+   * notation for decimal exponents -4..15 and in {@code 1e+16} form outside.
    */
   static String pythonFloat(double v) {
     if (Double.isNaN(v)) {
@@ -176,20 +186,30 @@ public final class Json {
     if (Double.isInfinite(v)) {
       return v > 0 ? "Infinity" : "-Infinity";
     }
-    double abs = Math.abs(v);
-    BigDecimal exact = new BigDecimal(Double.toString(v));
-    if (abs == 0 || (abs >= 1e-4 && abs < 1e16)) {
-      String plain = exact.toPlainString();
+    if (v == 0) {
+      return (1 / v < 0) ? "-0.0" : "0.0";
+    }
+    BigDecimal shortest = new BigDecimal(v);
+    for (int digits = 1; digits <= 17; digits++) {
+      BigDecimal candidate = new BigDecimal(v).round(new MathContext(digits));
+      if (candidate.doubleValue() == v) {
+        shortest = candidate;
+        break;
+      }
+    }
+    shortest = shortest.stripTrailingZeros();
+    int exponent = shortest.precision() - shortest.scale() - 1;
+    if (exponent >= -4 && exponent < 16) {
+      String plain = shortest.toPlainString();
       return plain.contains(".") ? plain : plain + ".0";
     }
-    String s = Double.toString(v); // e.g. 1.0E16 or 1.5E-5
-    int e = s.indexOf('E');
-    String mantissa = s.substring(0, e);
-    if (mantissa.endsWith(".0")) {
-      mantissa = mantissa.substring(0, mantissa.length() - 2);
-    }
-    int exponent = Integer.parseInt(s.substring(e + 1));
-    return mantissa + "e" + (exponent < 0 ? "-" : "+") + String.format("%02d", Math.abs(exponent));
+    String digits = shortest.unscaledValue().abs().toString();
+    String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+    return (shortest.signum() < 0 ? "-" : "")
+        + mantissa
+        + "e"
+        + (exponent < 0 ? "-" : "+")
+        + String.format("%02d", Math.abs(exponent));
   }
 
   private static void writeString(String s, StringBuilder out, boolean asciiOnly) {

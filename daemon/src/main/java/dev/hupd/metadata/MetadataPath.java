@@ -72,7 +72,8 @@ public final class MetadataPath {
               + "'";
       return Optional.empty();
     }
-    List<String> sub = parts.length == 4 ? splitSubPath(parts[3]) : List.of();
+    List<String> sub =
+        parts.length == 4 && !parts[3].isEmpty() ? splitSubPath(parts[3]) : List.of();
     return Optional.of(new MetadataPath(text, logicalId, Target.METADATA, sub));
   }
 

@@ -42,4 +42,9 @@ public final class LogLimiter {
   public synchronized void clear(String key) {
     seen.remove(key);
   }
+
+  /** Forgets every key starting with {@code prefix}. */
+  public synchronized void clearPrefix(String prefix) {
+    seen.keySet().removeIf(k -> k.startsWith(prefix));
+  }
 }

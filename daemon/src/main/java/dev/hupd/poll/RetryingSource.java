@@ -33,19 +33,21 @@ public final class RetryingSource implements MetadataSource {
 
   @Override
   public StackResource describe(String logicalId) throws SourceException {
-    long started = System.nanoTime();
+    Duration spent = Duration.ZERO;
     for (int attempt = 1; ; attempt++) {
+      long callStarted = System.nanoTime();
       try {
         return delegate.describe(logicalId);
       } catch (SourceException e) {
+        spent = spent.plusNanos(System.nanoTime() - callStarted);
         if (!e.kind().retryable() || attempt >= backoff.maxAttempts()) {
           throw e;
         }
         Duration wait = backoff.delay(attempt, random);
-        Duration spent = Duration.ofNanos(System.nanoTime() - started);
         if (spent.plus(wait).compareTo(backoff.budget()) > 0) {
           throw e;
         }
+        spent = spent.plus(wait);
         log.warn(
             "event=source.retry resource={} code={} attempt={} wait={} reason=\"{}\"",
             logicalId,

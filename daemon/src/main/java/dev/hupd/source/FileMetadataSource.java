@@ -214,7 +214,11 @@ public final class FileMetadataSource implements MetadataSource {
                   }
                   key.reset();
                   if (relevant) {
-                    onChange.run();
+                    try {
+                      onChange.run();
+                    } catch (RuntimeException e) {
+                      log.warn("event=source.watch-callback-failed reason=\"{}\"", e.toString());
+                    }
                   }
                 }
               } catch (InterruptedException | ClosedWatchServiceException e) {

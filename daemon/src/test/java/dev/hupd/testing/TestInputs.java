@@ -15,7 +15,7 @@ final class TestInputs {
 
   /** Input 04: an AWS sample whose LaunchTemplate carries a cfn-hup auto-reloader. */
   static Path input04() {
-    return resourceDir("/inputs/04");
+    return resourceDir("/inputs/04-awscfn-asg-multiaz-launchtemplate/metadata");
   }
 
   static String launchTemplateMetadata() {
