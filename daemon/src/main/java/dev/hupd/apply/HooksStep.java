@@ -114,6 +114,7 @@ public final class HooksStep implements PassStep {
       }
       return;
     }
+    limiter.clear("path|" + hook.stateKey());
     StateStore state = context.state();
     JsonNode old = state.get(hook.stateKey());
     if (log.isDebugEnabled()) {
@@ -127,7 +128,7 @@ public final class HooksStep implements PassStep {
     Optional<Trigger> trigger = Transition.decide(hook.triggers(), old, now);
     if (trigger.isEmpty()) {
       if (!old.equals(now)) {
-        record(hook, state, now);
+        record(hook, context, now);
         log.debug("hook={} event=hook.recorded path={}", hook.name(), path);
       } else {
         log.debug("hook={} event=hook.unchanged path={}", hook.name(), path);
@@ -165,17 +166,21 @@ public final class HooksStep implements PassStep {
           hook.name(),
           trigger.get().spelling(),
           Durations.format(result.duration()));
-      record(hook, state, now);
+      record(hook, context, now);
       context
           .report()
           .add(new PassReport.HookOutcome(hook.name(), "succeeded", trigger.get().spelling()));
       return;
     }
-    int failures = failedBefore + 1;
-    try {
-      failures = state.recordFailure(hook.stateKey(), change);
-    } catch (StateStore.StateException e) {
-      log.error("event=state.write-failed reason=\"{}\"", e.getMessage());
+    int failures = failedBefore;
+    if (result.outcome() != ActionResult.Outcome.ABORTED) {
+      // a shutdown is not the action's fault: it must not count against max-failures
+      try {
+        failures = state.recordFailure(hook.stateKey(), change);
+      } catch (StateStore.StateException e) {
+        context.report().stateError();
+        log.error("event=state.write-failed reason=\"{}\"", e.getMessage());
+      }
     }
     context
         .report()
@@ -208,10 +213,11 @@ public final class HooksStep implements PassStep {
     }
   }
 
-  private void record(HookDefinition hook, StateStore state, JsonNode now) {
+  private void record(HookDefinition hook, PassContext context, JsonNode now) {
     try {
-      state.put(hook.stateKey(), now);
+      context.state().put(hook.stateKey(), now);
     } catch (StateStore.StateException e) {
+      context.report().stateError();
       log.error("hook={} event=state.write-failed reason=\"{}\"", hook.name(), e.getMessage());
     }
   }

@@ -14,6 +14,7 @@ public final class PassReport {
   private int actionsRun;
   private int actionsFailed;
   private int readErrors;
+  private int stateErrors;
 
   synchronized void add(HookOutcome outcome) {
     outcomes.add(outcome);
@@ -28,6 +29,15 @@ public final class PassReport {
 
   synchronized void readError() {
     readErrors++;
+  }
+
+  synchronized void stateError() {
+    stateErrors++;
+  }
+
+  /** State writes that failed: the value is kept in memory only and would be lost on restart. */
+  public synchronized int stateErrors() {
+    return stateErrors;
   }
 
   public synchronized List<HookOutcome> outcomes() {
@@ -49,6 +59,6 @@ public final class PassReport {
 
   /** True when every resource was read and every action that ran succeeded. */
   public synchronized boolean clean() {
-    return actionsFailed == 0 && readErrors == 0;
+    return actionsFailed == 0 && readErrors == 0 && stateErrors == 0;
   }
 }

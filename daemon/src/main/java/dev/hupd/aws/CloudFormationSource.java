@@ -1,6 +1,7 @@
 package dev.hupd.aws;
 
 import dev.hupd.config.ConfigException;
+import dev.hupd.config.CredentialFile;
 import dev.hupd.config.HupdSettings;
 import dev.hupd.config.MainConfig;
 import dev.hupd.metadata.StackResource;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -80,9 +82,10 @@ public final class CloudFormationSource implements MetadataSource {
       credentials = new RoleCredentials(imds, main.role().get());
       credentialSource = "role " + main.role().get();
     } else if (main.credentialFile().isPresent()) {
+      CredentialFile.Keys keys = CredentialFile.read(main.credentialFile().get(), main.file(), 0);
       credentials =
           StaticCredentialsProvider.create(
-              CredentialFile.read(main.credentialFile().get(), main.file()));
+              AwsBasicCredentials.create(keys.accessKeyId(), keys.secretKey()));
       credentialSource = "credential-file " + main.credentialFile().get();
     } else {
       credentials = DefaultCredentialsProvider.builder().build();

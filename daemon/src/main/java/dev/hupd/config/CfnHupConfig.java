@@ -86,6 +86,7 @@ public record CfnHupConfig(
     IniParser parser = new IniParser();
     parser.read(file);
     problems.addAll(parser.problems());
+    warnings.addAll(parser.warnings());
     IniDocument doc = parser.document();
     Optional<IniDocument.Section> section = doc.section("main");
     if (section.isEmpty()) {
@@ -119,7 +120,12 @@ public record CfnHupConfig(
               "required key is missing",
               "stack=<stack name or stack ARN>"));
     }
-    Optional<String> region = r.string("region").filter(s -> !s.isBlank());
+    Optional<String> region = r.string("region").map(String::strip).filter(s -> !s.isEmpty());
+    if (region.isPresent() && !region.get().matches("[a-z]{2}(-[a-z0-9]+)+")) {
+      r.problem(
+          "region", "not a region name: '" + region.get() + "'", "a region such as eu-west-1");
+      region = Optional.empty();
+    }
     Optional<URI> url =
         r.uri(
             "url",
@@ -127,6 +133,14 @@ public record CfnHupConfig(
     Optional<Path> credentialFile =
         r.string("credential-file").filter(s -> !s.isBlank()).map(Path::of);
     Optional<String> role = r.string("role").filter(s -> !s.isBlank());
+    if (credentialFile.isPresent() && role.isEmpty()) {
+      // as upstream, role= wins and the file is then not read at all
+      try {
+        CredentialFile.read(credentialFile.get(), file, r.lineOf("credential-file"));
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      }
+    }
     int interval = MainConfig.DEFAULT_INTERVAL_MINUTES;
     Optional<String> intervalText = r.string("interval");
     if (intervalText.isPresent()) {
@@ -220,7 +234,10 @@ public record CfnHupConfig(
             continue;
           }
           String name = p.getFileName().toString();
-          if (name.startsWith(".") || BACKUP_SUFFIXES.stream().anyMatch(name::endsWith)) {
+          if (name.startsWith(".")
+              || name.startsWith("#")
+              || name.contains(".dpkg-")
+              || BACKUP_SUFFIXES.stream().anyMatch(name::endsWith)) {
             warnings.add(
                 new ConfigProblem(
                     p,
@@ -250,6 +267,7 @@ public record CfnHupConfig(
     IniParser parser = new IniParser();
     files.forEach(parser::read);
     problems.addAll(parser.problems());
+    warnings.addAll(parser.warnings());
     List<HookDefinition> hooks = new ArrayList<>();
     int problemsBefore = problems.size();
     for (IniDocument.Section section : parser.document().sections()) {

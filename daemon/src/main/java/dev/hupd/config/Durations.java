@@ -8,7 +8,9 @@ import java.util.regex.Pattern;
 /** Parses the duration values hupd accepts: a number of seconds, or a number with ms/s/m/h. */
 public final class Durations {
 
-  public static final String EXPECTED = "a duration such as 90, 90s, 500ms, 30m or 2h";
+  public static final String EXPECTED =
+      "a duration such as 90, 90s, 500ms, 30m or 2h (at most 365 days)";
+  private static final Duration MAX = Duration.ofDays(365);
   private static final Pattern FORM = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)?");
 
   private Durations() {}
@@ -20,13 +22,14 @@ public final class Durations {
     }
     long n = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "s" : m.group(2);
-    return Optional.of(
+    Duration d =
         switch (unit) {
           case "ms" -> Duration.ofMillis(n);
           case "m" -> Duration.ofMinutes(n);
           case "h" -> Duration.ofHours(n);
           default -> Duration.ofSeconds(n);
-        });
+        };
+    return d.compareTo(MAX) > 0 ? Optional.empty() : Optional.of(d);
   }
 
   /** Formats for logs: {@code 1.5s}, {@code 250ms}, {@code 30m}. */

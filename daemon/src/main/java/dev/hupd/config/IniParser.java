@@ -1,6 +1,9 @@
 package dev.hupd.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,14 +34,23 @@ public final class IniParser {
 
   private static final Pattern SECTION = Pattern.compile("\\[(?<header>[^\\]]+)\\]");
   private static final Pattern OPTION =
-      Pattern.compile("(?<option>[^:=\\s][^:=]*)\\s*(?<vi>[:=])\\s*(?<value>.*)");
+      Pattern.compile("(?<option>[^:=\\s][^:=]*)\\s*(?<vi>[:=])\\s*(?<value>.*)", Pattern.DOTALL);
+
+  /** Larger files are refused rather than read into memory: no real configuration is this big. */
+  static final long MAX_FILE_BYTES = 1 << 20;
 
   private final IniDocument document = new IniDocument();
   private final List<ConfigProblem> problems = new ArrayList<>();
+  private final List<ConfigProblem> warnings = new ArrayList<>();
 
   /** The document built from every file read so far. */
   public IniDocument document() {
     return document;
+  }
+
+  /** Things read in a way the operator may not expect (encoding, byte-order mark). */
+  public List<ConfigProblem> warnings() {
+    return warnings;
   }
 
   /** Problems found so far; parsing continues past them. */
@@ -46,19 +58,92 @@ public final class IniParser {
     return problems;
   }
 
-  /** Reads one file into the document; I/O and syntax problems are recorded, not thrown. */
+  /**
+   * Reads one file into the document; I/O and syntax problems are recorded, not thrown. Lines are
+   * split on {@code \n} only, as Python 2 does; a file that is not UTF-8 is read byte for byte
+   * (ISO-8859-1), as Python 2 would, with a warning.
+   */
   public void read(Path file) {
-    List<String> lines;
+    byte[] bytes;
     try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (java.nio.charset.MalformedInputException e) {
-      problems.add(new ConfigProblem(file, 0, "", "file is not valid UTF-8", "UTF-8 text"));
-      return;
+      if (Files.size(file) > MAX_FILE_BYTES) {
+        problems.add(
+            new ConfigProblem(
+                file, 0, "", "file is larger than 1 MiB", "a configuration file of normal size"));
+        return;
+      }
+      bytes = Files.readAllBytes(file);
     } catch (IOException e) {
       problems.add(new ConfigProblem(file, 0, "", "cannot read file: " + e, "a readable file"));
       return;
     }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+    } catch (CharacterCodingException e) {
+      text = new String(bytes, StandardCharsets.ISO_8859_1);
+      warnings.add(
+          new ConfigProblem(
+              file,
+              firstNonUtf8Line(bytes),
+              "",
+              "file is not valid UTF-8; read as ISO-8859-1",
+              "UTF-8 text"));
+    }
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1);
+      warnings.add(
+          new ConfigProblem(
+              file, 1, "", "byte-order mark at the start of the file ignored", "plain UTF-8"));
+    }
+    List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
+    if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines.remove(lines.size() - 1);
+    }
     parse(file, lines);
+  }
+
+  private static int firstNonUtf8Line(byte[] bytes) {
+    int line = 1;
+    int start = 0;
+    for (int i = 0; i <= bytes.length; i++) {
+      if (i == bytes.length || bytes[i] == '\n') {
+        try {
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes, start, i - start));
+        } catch (CharacterCodingException e) {
+          return line;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    return 0;
+  }
+
+  /** Python 2's {@code str.strip()}: ASCII whitespace only. */
+  static String pyStrip(String s) {
+    int b = 0;
+    int e = s.length();
+    while (b < e && pySpace(s.charAt(b))) {
+      b++;
+    }
+    while (e > b && pySpace(s.charAt(e - 1))) {
+      e--;
+    }
+    return s.substring(b, e);
+  }
+
+  static boolean pySpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0b || c == 0x0c;
   }
 
   void parse(Path file, List<String> lines) {
@@ -69,14 +154,14 @@ public final class IniParser {
     for (int index = 0; index < lines.size(); index++) {
       String line = lines.get(index);
       int lineNo = index + 1;
-      if (line.isBlank() || line.charAt(0) == '#' || line.charAt(0) == ';') {
+      if (pyStrip(line).isEmpty() || line.charAt(0) == '#' || line.charAt(0) == ';') {
         continue;
       }
       if (isRemComment(line)) {
         continue;
       }
-      if (Character.isWhitespace(line.charAt(0)) && current != null && currentKey != null) {
-        String continued = line.strip();
+      if (pySpace(line.charAt(0)) && current != null && currentKey != null) {
+        String continued = pyStrip(line);
         if (!continued.isEmpty()) {
           currentValue.add(continued);
           current.put(
@@ -113,8 +198,8 @@ public final class IniParser {
         currentKey = null;
         continue;
       }
-      currentKey = option.group("option").stripTrailing().toLowerCase(Locale.ROOT);
-      String value = stripInlineComment(option.group("value")).strip();
+      currentKey = pyStrip(option.group("option")).toLowerCase(Locale.ROOT);
+      String value = pyStrip(stripInlineComment(option.group("value")));
       if (value.equals("\"\"")) {
         value = "";
       }
@@ -143,6 +228,6 @@ public final class IniParser {
       return value;
     }
     char before = pos == 0 ? value.charAt(value.length() - 1) : value.charAt(pos - 1);
-    return Character.isWhitespace(before) ? value.substring(0, pos) : value;
+    return pySpace(before) ? value.substring(0, pos) : value;
   }
 }

@@ -1,6 +1,5 @@
 package dev.hupd.hooks;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -35,6 +34,7 @@ public final class ActionRunner {
   public static final String DEFAULT_PATH =
       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/aws/bin";
   private static final Duration KILL_GRACE = Duration.ofSeconds(10);
+  private static final Duration MAX_TIMEOUT = Duration.ofDays(3650);
   private static final int MAX_LINE = 8192;
   private static final int MAX_LINES = 2000;
   private static final Logger log = LoggerFactory.getLogger(ActionRunner.class);
@@ -121,7 +121,9 @@ public final class ActionRunner {
       return notStarted(start, "cannot start /bin/sh: " + e.getMessage());
     }
     Thread pump = pumpOutput(request.hookName(), process);
-    long deadline = start + request.timeout().toNanos();
+    Duration timeout =
+        request.timeout().compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT : request.timeout();
+    long deadline = start + timeout.toNanos();
     ActionResult.Outcome forced = null;
     try {
       while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
@@ -218,19 +220,16 @@ public final class ActionRunner {
     Thread t =
         new Thread(
             () -> {
-              int lines = 0;
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+              try (InputStreamReader in =
+                  new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
+                BoundedLines lines = new BoundedLines(in, MAX_LINE);
+                int count = 0;
                 String line;
-                while ((line = in.readLine()) != null) {
-                  lines++;
-                  if (lines <= MAX_LINES) {
-                    if (line.length() > MAX_LINE) {
-                      line = line.substring(0, MAX_LINE) + "…(line truncated)";
-                    }
+                while ((line = lines.next()) != null) {
+                  count++;
+                  if (count <= MAX_LINES) {
                     log.info("hook={} | {}", hook, line);
-                  } else if (lines == MAX_LINES + 1) {
+                  } else if (count == MAX_LINES + 1) {
                     log.warn(
                         "hook={} event=action.output-truncated after_lines={}", hook, MAX_LINES);
                   }
@@ -243,5 +242,57 @@ public final class ActionRunner {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /**
+   * Splits output into lines without ever holding more than {@code max} characters of one line: an
+   * action that prints megabytes without a newline must not exhaust hupd's small heap.
+   */
+  static final class BoundedLines {
+    private final java.io.Reader in;
+    private final int max;
+    private final char[] buffer = new char[8192];
+    private int pos;
+    private int len;
+
+    BoundedLines(java.io.Reader in, int max) {
+      this.in = in;
+      this.max = max;
+    }
+
+    /** The next line (cut to {@code max} characters and marked), or null at the end. */
+    String next() throws IOException {
+      StringBuilder line = new StringBuilder();
+      boolean cut = false;
+      boolean any = false;
+      while (true) {
+        if (pos == len) {
+          len = in.read(buffer);
+          pos = 0;
+          if (len <= 0) {
+            len = 0;
+            return any ? finish(line, cut) : null;
+          }
+        }
+        any = true;
+        char c = buffer[pos++];
+        if (c == '\n') {
+          return finish(line, cut);
+        }
+        if (line.length() < max) {
+          line.append(c);
+        } else {
+          cut = true;
+        }
+      }
+    }
+
+    private static String finish(StringBuilder line, boolean cut) {
+      int end = line.length();
+      if (end > 0 && line.charAt(end - 1) == '\r') {
+        line.setLength(end - 1);
+      }
+      return cut ? line + "…(line truncated)" : line.toString();
+    }
   }
 }

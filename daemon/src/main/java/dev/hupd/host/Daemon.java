@@ -47,6 +47,7 @@ public final class Daemon {
 
   /** Runs until stopped ({@code once=false}) or for one pass; returns the exit code. */
   public int run(boolean once) {
+    installSignals(); // first: a SIGTERM or SIGHUP during start-up must not kill the JVM
     Configuration config;
     try {
       config = Configuration.load(where);
@@ -64,11 +65,13 @@ public final class Daemon {
     try (InstanceLock lock = InstanceLock.acquire(config.settings().stateDir())) {
       StateStore state =
           StateStore.open(config.settings().stateDir(), config.settings().cfnHupState());
-      installSignals();
       try {
         runner = Runner.build(config, state, env, wakeup, limiter);
       } catch (ConfigException e) {
         reportProblems(e);
+        return EXIT_CONFIG;
+      } catch (RuntimeException e) {
+        log.error("event=config.unusable reason=\"{}\"", e.toString());
         return EXIT_CONFIG;
       }
       try {
@@ -86,12 +89,16 @@ public final class Daemon {
   }
 
   private int runOnce() {
+    if (wakeup.stopping()) {
+      return wakeup.exitCode();
+    }
     PassReport report = runner.pipeline().runPass(wakeup::stopping);
     log.info(
-        "event=pass.done mode=once actions={} failed={} read_errors={}",
+        "event=pass.done mode=once actions={} failed={} read_errors={} state_errors={}",
         report.actionsRun(),
         report.actionsFailed(),
-        report.readErrors());
+        report.readErrors(),
+        report.stateErrors());
     if (wakeup.stopping()) {
       return wakeup.exitCode();
     }
@@ -155,6 +162,11 @@ public final class Daemon {
             runner.configuration().settings().stateDir());
       }
       built = Runner.build(fresh, state, env, wakeup, limiter);
+    } catch (RuntimeException e) {
+      log.error(
+          "event=config.reload-rejected reason=\"{}\" keeping=\"previous configuration\"",
+          e.toString());
+      return;
     } catch (ConfigException e) {
       reportProblems(e);
       log.error(

@@ -109,8 +109,9 @@ public final class Json {
       }
       out.append(']');
     } else if (node.isNumber()) {
+      // toString, not toPlainString: 1e999999999 must not become a billion characters
       BigDecimal d = node.decimalValue().stripTrailingZeros();
-      out.append(d.signum() == 0 ? "0" : d.toPlainString());
+      out.append(d.signum() == 0 ? "0" : d.toString());
     } else if (node.isTextual()) {
       writeString(node.textValue(), out, false);
     } else {

@@ -82,7 +82,11 @@ public final class StateStore {
                 + " Move it aside to start from empty state.",
             e);
       }
-      if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText())) {
+      if (root == null
+          || !root.isObject()
+          || !FORMAT.equals(root.path("format").asText())
+          || !root.path("values").isObject()
+          || (root.has("failures") && !root.get("failures").isObject())) {
         throw new StateException(
             "state file "
                 + file
@@ -91,7 +95,10 @@ public final class StateStore {
                 + "; move it aside to start afresh",
             null);
       }
-      return new StateStore(file, object(root.get("values")), object(root.get("failures")));
+      StateStore store =
+          new StateStore(file, object(root.get("values")), object(root.get("failures")));
+      store.save(); // proves now, not at the first change, that the state can be written
+      return store;
     }
     StateStore store =
         new StateStore(
@@ -99,6 +106,7 @@ public final class StateStore {
     if (importFrom.isPresent() && Files.isRegularFile(importFrom.get())) {
       store.importCfnHup(importFrom.get());
     }
+    store.save();
     return store;
   }
 
@@ -199,6 +207,11 @@ public final class StateStore {
     root.set("failures", failures);
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
+      if (!Files.isDirectory(file.getParent())) {
+        // removed under our feet: recreate rather than keep state only in memory
+        Files.createDirectories(file.getParent());
+        trySetPermissions(file.getParent(), "rwx------");
+      }
       byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
       Files.deleteIfExists(tmp);
       try (FileChannel ch =
@@ -221,7 +234,14 @@ public final class StateStore {
         dir.force(true);
       }
     } catch (IOException e) {
-      throw new StateException("cannot write state file " + file + ": " + e.getMessage(), e);
+      throw new StateException(
+          "cannot write state file "
+              + file
+              + ": "
+              + e.getClass().getSimpleName()
+              + " "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -175,6 +175,10 @@ public final class FileMetadataSource implements MetadataSource {
         null);
   }
 
+  /**
+   * Watches the folder (or the file's folder) and that folder's parent, so that replacing the whole
+   * folder ({@code mv new meta}) is noticed too: the new folder is then watched instead.
+   */
   @Override
   public synchronized void watch(Runnable onChange) {
     if (watchThread != null) {
@@ -182,13 +186,12 @@ public final class FileMetadataSource implements MetadataSource {
     }
     Path folder = Files.isDirectory(path) ? path : path.getParent();
     Path only = Files.isDirectory(path) ? null : path.getFileName();
+    WatchKey parentKey;
+    WatchKey folderKey;
     try {
       watcher = folder.getFileSystem().newWatchService();
-      folder.register(
-          watcher,
-          StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY,
-          StandardWatchEventKinds.ENTRY_DELETE);
+      folderKey = register(folder);
+      parentKey = folder.getParent() == null ? null : register(folder.getParent());
     } catch (IOException e) {
       log.warn(
           "event=source.watch-unavailable folder={} reason=\"{}\" fallback=polling",
@@ -197,28 +200,35 @@ public final class FileMetadataSource implements MetadataSource {
       return;
     }
     WatchService ws = watcher;
+    Path folderName = folder.getFileName();
     watchThread =
         new Thread(
             () -> {
+              WatchKey current = folderKey;
               try {
                 while (true) {
                   WatchKey key = ws.take();
                   boolean relevant = false;
                   for (WatchEvent<?> event : key.pollEvents()) {
                     Object context = event.context();
-                    relevant |=
-                        only == null
-                            || context == null
-                            || only.equals(context)
-                            || event.kind() == StandardWatchEventKinds.OVERFLOW;
-                  }
-                  key.reset();
-                  if (relevant) {
-                    try {
-                      onChange.run();
-                    } catch (RuntimeException e) {
-                      log.warn("event=source.watch-callback-failed reason=\"{}\"", e.toString());
+                    if (key == parentKey) {
+                      relevant |= folderName.equals(context);
+                    } else {
+                      relevant |=
+                          only == null
+                              || context == null
+                              || only.equals(context)
+                              || event.kind() == StandardWatchEventKinds.OVERFLOW;
                     }
+                  }
+                  boolean valid = key.reset();
+                  if (key == parentKey && relevant) {
+                    current = reRegister(folder, current);
+                  } else if (!valid && key == current) {
+                    current = null; // folder deleted; the parent's events bring it back
+                  }
+                  if (relevant) {
+                    notify(onChange);
                   }
                 }
               } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -228,6 +238,42 @@ public final class FileMetadataSource implements MetadataSource {
             "hupd-file-watch");
     watchThread.setDaemon(true);
     watchThread.start();
+  }
+
+  private WatchKey register(Path folder) throws IOException {
+    return folder.register(
+        watcher,
+        StandardWatchEventKinds.ENTRY_CREATE,
+        StandardWatchEventKinds.ENTRY_MODIFY,
+        StandardWatchEventKinds.ENTRY_DELETE);
+  }
+
+  private WatchKey reRegister(Path folder, WatchKey previous) {
+    if (!Files.isDirectory(folder)) {
+      return previous;
+    }
+    try {
+      WatchKey key = register(folder);
+      if (previous != null && previous != key) {
+        previous.cancel(); // it follows the old folder wherever it was moved
+      }
+      log.debug("event=source.watch-renewed folder={}", folder);
+      return key;
+    } catch (IOException e) {
+      log.warn(
+          "event=source.watch-lost folder={} reason=\"{}\" fallback=polling",
+          folder,
+          e.getMessage());
+      return previous;
+    }
+  }
+
+  private static void notify(Runnable onChange) {
+    try {
+      onChange.run();
+    } catch (RuntimeException e) {
+      log.warn("event=source.watch-callback-failed reason=\"{}\"", e.toString());
+    }
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hupd.config.ConfigException;
+import dev.hupd.config.CredentialFile;
 import dev.hupd.config.MainConfig;
 import java.net.URI;
 import java.nio.file.Files;
@@ -144,13 +145,13 @@ class AwsSettingsTest {
     Path file = dir.resolve("creds");
     Files.writeString(file, "AWSAccessKeyId=AKIDFILE\nAWSSecretKey=file-secret-value\n");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    assertThat(CredentialFile.read(file, dir.resolve("cfn-hup.conf")).accessKeyId())
+    assertThat(CredentialFile.read(file, dir.resolve("cfn-hup.conf"), 3).accessKeyId())
         .isEqualTo("AKIDFILE");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-    assertThatThrownBy(() -> CredentialFile.read(file, dir.resolve("cfn-hup.conf")))
+    assertThatThrownBy(() -> CredentialFile.read(file, dir.resolve("cfn-hup.conf"), 3))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("group or other")
-        .hasMessageContaining("credential-file")
+        .hasMessageContaining("cfn-hup.conf:3: [main] credential-file")
         .hasMessageNotContaining("file-secret-value");
   }
 
@@ -159,7 +160,7 @@ class AwsSettingsTest {
     Path file = dir.resolve("creds");
     Files.writeString(file, "AWSAccessKeyId=AKIDFILE\nsecret=oops-secret\n");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    assertThatThrownBy(() -> CredentialFile.read(file, dir.resolve("cfn-hup.conf")))
+    assertThatThrownBy(() -> CredentialFile.read(file, dir.resolve("cfn-hup.conf"), 3))
         .hasMessageContaining("AWSSecretKey=")
         .hasMessageNotContaining("oops-secret");
   }

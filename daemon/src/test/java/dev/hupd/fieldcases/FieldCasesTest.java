@@ -378,9 +378,11 @@ class FieldCasesTest {
     Path creds = dir.resolve("cfn-credentials");
     Files.writeString(creds, "AWSAccessKeyId=AKIDFILE\nAWSSecretKey=very-secret\n");
     Files.setPosixFilePermissions(creds, PosixFilePermissions.fromString("rw-r--r--"));
-    CfnHupConfig config = CfnHupConfig.load(fixtureConfig("credential-file=" + creds + "\n"));
-    assertThatThrownBy(() -> cfnSource(config, env()))
+    Path conf = fixtureConfig("credential-file=" + creds + "\n");
+    // refused when the configuration is loaded, so "hupd check" reports it too, with its line
+    assertThatThrownBy(() -> CfnHupConfig.load(conf))
         .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cfn-hup.conf:5: [main] credential-file")
         .hasMessageContaining("group or other")
         .hasMessageNotContaining("very-secret");
   }

@@ -1,7 +1,5 @@
-package dev.hupd.aws;
+package dev.hupd.config;
 
-import dev.hupd.config.ConfigException;
-import dev.hupd.config.ConfigProblem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,8 +8,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentials;
 
 /**
  * cfn-hup's {@code credential-file}: lines {@code AWSAccessKeyId=…} and {@code AWSSecretKey=…}.
@@ -29,9 +25,22 @@ public final class CredentialFile {
           PosixFilePermission.OTHERS_WRITE,
           PosixFilePermission.OTHERS_EXECUTE);
 
+  /** The two keys; {@link #toString()} never shows the secret. */
+  public record Keys(String accessKeyId, String secretKey) {
+    @Override
+    public String toString() {
+      return "Keys[accessKeyId=" + accessKeyId + ", secretKey=****]";
+    }
+  }
+
   private CredentialFile() {}
 
-  public static AwsCredentials read(Path file, Path configFile) throws ConfigException {
+  /**
+   * Reads and checks the file.
+   *
+   * @param configFile the cfn-hup.conf naming it, and {@code line} the line of its key, for errors
+   */
+  public static Keys read(Path file, Path configFile, int line) throws ConfigException {
     String key = "[main] credential-file";
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
@@ -39,7 +48,7 @@ public final class CredentialFile {
         throw new ConfigException(
             new ConfigProblem(
                 configFile,
-                0,
+                line,
                 key,
                 "credential file " + file + " is accessible by group or other",
                 "chmod 600 " + file));
@@ -48,28 +57,28 @@ public final class CredentialFile {
       String id = null;
       String secret = null;
       for (String raw : lines) {
-        String line = raw.strip();
-        if (line.startsWith("AWSAccessKeyId=")) {
-          id = line.substring("AWSAccessKeyId=".length()).strip();
-        } else if (line.startsWith("AWSSecretKey=")) {
-          secret = line.substring("AWSSecretKey=".length()).strip();
+        String entry = raw.strip();
+        if (entry.startsWith("AWSAccessKeyId=")) {
+          id = entry.substring("AWSAccessKeyId=".length()).strip();
+        } else if (entry.startsWith("AWSSecretKey=")) {
+          secret = entry.substring("AWSSecretKey=".length()).strip();
         }
       }
       if (id == null || id.isEmpty() || secret == null || secret.isEmpty()) {
         throw new ConfigException(
             new ConfigProblem(
                 configFile,
-                0,
+                line,
                 key,
                 "credential file " + file + " lacks AWSAccessKeyId= or AWSSecretKey=",
                 "two lines: AWSAccessKeyId=<key id> and AWSSecretKey=<secret>"));
       }
-      return AwsBasicCredentials.create(id, secret);
+      return new Keys(id, secret);
     } catch (IOException e) {
       throw new ConfigException(
           new ConfigProblem(
               configFile,
-              0,
+              line,
               key,
               "cannot read credential file " + file + ": " + e.getClass().getSimpleName(),
               "a readable file owned by hupd's user, mode 600"));
