@@ -15,6 +15,7 @@ public final class PassReport {
   private int actionsFailed;
   private int readErrors;
   private int stateErrors;
+  private int stepErrors;
 
   synchronized void add(HookOutcome outcome) {
     outcomes.add(outcome);
@@ -27,12 +28,21 @@ public final class PassReport {
     }
   }
 
-  synchronized void readError() {
+  public synchronized void readError() {
     readErrors++;
   }
 
-  synchronized void stateError() {
+  public synchronized void stateError() {
     stateErrors++;
+  }
+
+  /** A step other than the hooks failed for part of its work (e.g. one toolchain). */
+  public synchronized void stepError() {
+    stepErrors++;
+  }
+
+  public synchronized int stepErrors() {
+    return stepErrors;
   }
 
   /** State writes that failed: the value is kept in memory only and would be lost on restart. */
@@ -59,6 +69,6 @@ public final class PassReport {
 
   /** True when every resource was read and every action that ran succeeded. */
   public synchronized boolean clean() {
-    return actionsFailed == 0 && readErrors == 0 && stateErrors == 0;
+    return actionsFailed == 0 && readErrors == 0 && stateErrors == 0 && stepErrors == 0;
   }
 }

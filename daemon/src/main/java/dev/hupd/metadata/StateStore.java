@@ -39,11 +39,13 @@ public final class StateStore {
   private final Path file;
   private final ObjectNode values;
   private final ObjectNode failures;
+  private final ObjectNode documents;
 
-  private StateStore(Path file, ObjectNode values, ObjectNode failures) {
+  private StateStore(Path file, ObjectNode values, ObjectNode failures, ObjectNode documents) {
     this.file = file;
     this.values = values;
     this.failures = failures;
+    this.documents = documents;
   }
 
   /** Thrown when the state cannot be read or written; the message names the file. */
@@ -86,7 +88,8 @@ public final class StateStore {
           || !root.isObject()
           || !FORMAT.equals(root.path("format").asText())
           || !root.path("values").isObject()
-          || (root.has("failures") && !root.get("failures").isObject())) {
+          || (root.has("failures") && !root.get("failures").isObject())
+          || (root.has("documents") && !root.get("documents").isObject())) {
         throw new StateException(
             "state file "
                 + file
@@ -96,13 +99,20 @@ public final class StateStore {
             null);
       }
       StateStore store =
-          new StateStore(file, object(root.get("values")), object(root.get("failures")));
+          new StateStore(
+              file,
+              object(root.get("values")),
+              object(root.get("failures")),
+              object(root.get("documents")));
       store.save(); // proves now, not at the first change, that the state can be written
       return store;
     }
     StateStore store =
         new StateStore(
-            file, JsonNodeFactory.instance.objectNode(), JsonNodeFactory.instance.objectNode());
+            file,
+            JsonNodeFactory.instance.objectNode(),
+            JsonNodeFactory.instance.objectNode(),
+            JsonNodeFactory.instance.objectNode());
     if (importFrom.isPresent() && Files.isRegularFile(importFrom.get())) {
       store.importCfnHup(importFrom.get());
     }
@@ -200,11 +210,57 @@ public final class StateStore {
     return 0;
   }
 
+  /**
+   * A named document kept beside the hook values (e.g. {@code toolchain/jdk17}), or JSON null. Used
+   * by apply steps other than the hooks for their own durable records.
+   */
+  public synchronized JsonNode document(String key) {
+    JsonNode v = documents.get(key);
+    return v == null ? NullNode.getInstance() : v.deepCopy();
+  }
+
+  /** Stores a document; durable when this returns. */
+  public synchronized void putDocument(String key, JsonNode value) throws StateException {
+    documents.set(key, value.deepCopy());
+    save();
+  }
+
+  public synchronized void removeDocument(String key) throws StateException {
+    if (documents.remove(key) != null) {
+      save();
+    }
+  }
+
+  /** Keys of the documents whose key starts with {@code prefix}, sorted. */
+  public synchronized Set<String> documentKeys(String prefix) {
+    Set<String> keys = new java.util.TreeSet<>();
+    documents
+        .fieldNames()
+        .forEachRemaining(
+            k -> {
+              if (k.startsWith(prefix)) {
+                keys.add(k);
+              }
+            });
+    return keys;
+  }
+
+  /** Reads a state folder without locking or writing it (for {@code hupd status}). */
+  public static JsonNode peek(Path dir) throws StateException {
+    Path f = dir.resolve(FILE_NAME);
+    try {
+      return Json.MAPPER.readTree(Files.readAllBytes(f));
+    } catch (IOException e) {
+      throw new StateException("cannot read state file " + f + ": " + e.getMessage(), e);
+    }
+  }
+
   private void save() throws StateException {
     ObjectNode root = JsonNodeFactory.instance.objectNode();
     root.put("format", FORMAT);
     root.set("values", values);
     root.set("failures", failures);
+    root.set("documents", documents);
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
       if (!Files.isDirectory(file.getParent())) {

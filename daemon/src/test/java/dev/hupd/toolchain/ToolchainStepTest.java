@@ -1,0 +1,272 @@
+package dev.hupd.toolchain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hupd.apply.InMemorySourceAccess;
+import dev.hupd.apply.PassReport;
+import dev.hupd.apply.Pipeline;
+import dev.hupd.metadata.MetadataPath;
+import dev.hupd.metadata.StateStore;
+import dev.hupd.poll.LogLimiter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The reconciler's decisions against an in-memory engine. */
+class ToolchainStepTest {
+
+  static final String D1 = "1".repeat(64);
+  static final String D2 = "2".repeat(64);
+  static final String D3 = "3".repeat(64);
+  static final String REPO = "127.0.0.1:5000/ci/jdk";
+
+  @TempDir Path dir;
+  FakeImageHost host;
+  InMemorySourceAccess source;
+  MutableClock clock;
+  ToolchainStep step;
+  StateStore state;
+
+  static final class MutableClock extends Clock {
+    Instant now = Instant.parse("2026-12-04T10:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    host =
+        new FakeImageHost()
+            .publish(REPO + "@sha256:" + D1, "sha256:" + D1)
+            .publish(REPO + "@sha256:" + D2, "sha256:" + D2)
+            .publish(REPO + "@sha256:" + D3, "sha256:" + D3);
+    source = new InMemorySourceAccess();
+    clock = new MutableClock();
+    step =
+        new ToolchainStep(
+            MetadataPath.parse("Resources.LT.Metadata.Toolchains", new String[1]).orElseThrow(),
+            host,
+            new LogLimiter(),
+            clock);
+    state = StateStore.open(dir.resolve("state"), Optional.empty());
+  }
+
+  void manifest(String... digests) {
+    StringBuilder list = new StringBuilder();
+    for (int i = 0; i < digests.length; i++) {
+      String[] nd = digests[i].split("=");
+      if (i > 0) {
+        list.append(',');
+      }
+      list.append("{\"name\":\"")
+          .append(nd[0])
+          .append("\",\"image\":\"")
+          .append(REPO)
+          .append("@sha256:")
+          .append(nd[1])
+          .append(
+              "\",\"verify\":{\"command\":[\"java\",\"-version\"],\"outputPattern\":\"ok\"},\"capabilities\":{\"system.jdk.JDK 17\":\"/opt/java\"}}");
+    }
+    source.put("LT", "{\"Toolchains\":{\"toolchains\":[" + list + "]}}");
+  }
+
+  PassReport pass() {
+    return new Pipeline(source.source(), state, List.of(step)).runPass(() -> false);
+  }
+
+  ToolchainRecord record(String name) {
+    return ToolchainRecord.fromJson(name, state.document("toolchain/" + name));
+  }
+
+  @Test
+  void addVerifiesThenActivatesAndTags() {
+    manifest("jdk=" + D1);
+    assertThat(pass().clean()).isTrue();
+    assertThat(host.operations)
+        .containsExactly(
+            "pull " + REPO + "@sha256:" + D1,
+            "verify sha256:" + D1,
+            "tag hupd/jdk:active=sha256:" + D1);
+    ToolchainRecord r = record("jdk");
+    assertThat(r.active().imageId()).isEqualTo("sha256:" + D1);
+    assertThat(r.active().digest()).isEqualTo("sha256:" + D1);
+    assertThat(r.last().status()).isEqualTo("active");
+    host.operations.clear();
+    pass();
+    assertThat(host.operations).as("converged: nothing to do").isEmpty();
+  }
+
+  @Test
+  void upgradeKeepsThePreviousAndDowngradeIsAReTagWithoutPullOrVerify() {
+    manifest("jdk=" + D1);
+    pass();
+    manifest("jdk=" + D2);
+    pass();
+    assertThat(host.tags)
+        .containsEntry("hupd/jdk:active", "sha256:" + D2)
+        .containsEntry("hupd/jdk:previous", "sha256:" + D1);
+    host.operations.clear();
+    manifest("jdk=" + D1);
+    pass();
+    assertThat(host.operations).noneMatch(o -> o.startsWith("pull") || o.startsWith("verify"));
+    assertThat(host.tags)
+        .containsEntry("hupd/jdk:active", "sha256:" + D1)
+        .containsEntry("hupd/jdk:previous", "sha256:" + D2);
+  }
+
+  @Test
+  void verifyFailureKeepsThePreviousActiveAndRecordsWhy() {
+    manifest("jdk=" + D1);
+    pass();
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.of(127), "java: not found");
+    manifest("jdk=" + D2);
+    PassReport r = pass();
+    assertThat(r.stepErrors()).isEqualTo(1);
+    assertThat(host.tags).containsEntry("hupd/jdk:active", "sha256:" + D1);
+    ToolchainRecord rec = record("jdk");
+    assertThat(rec.active().imageId()).isEqualTo("sha256:" + D1);
+    assertThat(rec.last().status()).isEqualTo("failed");
+    assertThat(rec.last().step()).isEqualTo("verify");
+    assertThat(rec.last().error())
+        .contains("jdk")
+        .contains(D2)
+        .contains("exited 127")
+        .contains("java: not found");
+  }
+
+  @Test
+  void wrongOutputAndTimeoutAreFailures() {
+    manifest("jdk=" + D1);
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.of(0), "something else");
+    pass();
+    assertThat(record("jdk").last().error()).contains("does not match /ok/");
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.empty(), "");
+    clock.now = clock.now.plus(Duration.ofHours(2));
+    pass();
+    assertThat(record("jdk").last().error()).contains("did not finish");
+    assertThat(record("jdk").active()).isNull();
+    assertThat(host.tags).doesNotContainKey("hupd/jdk:active");
+  }
+
+  @Test
+  void failuresBackOffUntilTheManifestChangesOrTimePasses() {
+    host.failPull =
+        new HostException(HostException.Kind.REGISTRY_ERROR, "connection refused: 127.0.0.1:5000");
+    manifest("jdk=" + D1);
+    pass();
+    pass();
+    pass();
+    assertThat(host.operations.stream().filter(o -> o.startsWith("pull"))).hasSize(1);
+    clock.now = clock.now.plus(Duration.ofSeconds(31));
+    pass();
+    assertThat(host.operations.stream().filter(o -> o.startsWith("pull"))).hasSize(2);
+    host.failPull = null;
+    manifest("jdk=" + D2);
+    pass();
+    assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D2);
+  }
+
+  @Test
+  void engineDownChangesNothing() {
+    manifest("jdk=" + D1);
+    pass();
+    host.down = true;
+    manifest("jdk=" + D2);
+    PassReport r = pass();
+    assertThat(r.clean()).isFalse();
+    assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D1);
+    host.down = false;
+    pass();
+    assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D2);
+  }
+
+  @Test
+  void removalRetiresTagsImagesAndRecordButNeverAnImageInUse() {
+    manifest("jdk=" + D1, "node=" + D3);
+    pass();
+    host.inUse.add("sha256:" + D3);
+    manifest("jdk=" + D1);
+    pass();
+    assertThat(state.document("toolchain/node").isNull()).isTrue();
+    assertThat(host.tags).doesNotContainKey("hupd/node:active");
+    assertThat(host.images).containsKey("sha256:" + D3);
+    assertThat(host.images).containsKey("sha256:" + D1);
+  }
+
+  @Test
+  void collectionKeepsActiveAndPreviousAndSparesImagesInUse() {
+    manifest("jdk=" + D1);
+    pass();
+    manifest("jdk=" + D2);
+    pass();
+    host.inUse.add("sha256:" + D1);
+    manifest("jdk=" + D3);
+    pass();
+    // D1 is beyond keep=2 but a container uses it: kept; still owned so a later pass collects it
+    assertThat(host.images).containsKeys("sha256:" + D1, "sha256:" + D2, "sha256:" + D3);
+    host.inUse.clear();
+    manifest("jdk=" + D2);
+    pass();
+    assertThat(host.images)
+        .containsKeys("sha256:" + D2, "sha256:" + D3)
+        .doesNotContainKey("sha256:" + D1);
+  }
+
+  @Test
+  void aCrashBetweenStateAndTagIsRepairedNextPass() {
+    manifest("jdk=" + D1);
+    pass();
+    manifest("jdk=" + D2);
+    pass();
+    host.tags.put("hupd/jdk:active", "sha256:" + D1); // as if the tag write never happened
+    host.operations.clear();
+    pass();
+    assertThat(host.tags).containsEntry("hupd/jdk:active", "sha256:" + D2);
+    assertThat(host.operations).noneMatch(o -> o.startsWith("pull") || o.startsWith("verify"));
+  }
+
+  @Test
+  void leftoverVerifyContainersAreRemovedOnce() {
+    host.leftoverVerifyContainers = 2;
+    manifest("jdk=" + D1);
+    pass();
+    assertThat(host.leftoverVerifyContainers).isZero();
+  }
+
+  @Test
+  void invalidManifestChangesNothingAndNamesTheField() {
+    manifest("jdk=" + D1);
+    pass();
+    source.put(
+        "LT",
+        "{\"Toolchains\":{\"toolchains\":[{\"name\":\"jdk\",\"image\":\""
+            + REPO
+            + "@sha256:"
+            + D2
+            + "\",\"verify\":{\"command\":\"java -version\"}}]}}");
+    PassReport r = pass();
+    assertThat(r.stepErrors()).isEqualTo(1);
+    assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D1);
+  }
+}
