@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Applies CloudFormation metadata changes to this host by running cfn-hup hooks.",
-    subcommands = {RunCommand.class, OnceCommand.class, CheckCommand.class},
+    subcommands = {RunCommand.class, OnceCommand.class, CheckCommand.class, StatusCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (run: stopped by SIGTERM)",

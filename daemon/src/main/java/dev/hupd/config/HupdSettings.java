@@ -1,5 +1,6 @@
 package dev.hupd.config;
 
+import dev.hupd.metadata.MetadataPath;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import java.util.OptionalInt;
  * @param logFile optional log file (rotated at 10 MB, 5 kept) in addition to the console
  * @param cfnHupState cfn-hup's state file to import on first start; empty = don't
  * @param file the settings file, or empty when defaults are used
+ * @param toolchains the toolchain reconcile, when {@code toolchains-path} is set
  */
 public record HupdSettings(
     Source source,
@@ -44,7 +46,21 @@ public record HupdSettings(
     Optional<URI> imdsEndpoint,
     Optional<Path> logFile,
     Optional<Path> cfnHupState,
-    Optional<Path> file) {
+    Optional<Path> file,
+    Optional<Toolchains> toolchains) {
+
+  /**
+   * Settings of the Docker toolchain reconcile.
+   *
+   * @param manifestPath where the manifest lives in the stack metadata
+   * @param dockerSocket the Docker Engine's unix socket
+   * @param dockerConfig a docker {@code config.json} with registry credentials, if any
+   */
+  public record Toolchains(
+      MetadataPath manifestPath, Path dockerSocket, Optional<Path> dockerConfig) {}
+
+  public static final Path DEFAULT_DOCKER_SOCKET = Path.of("/var/run/docker.sock");
+  public static final Path DEFAULT_DOCKER_CONFIG = Path.of("/root/.docker/config.json");
 
   public static final Path DEFAULT_FILE = Path.of("/etc/hupd/hupd.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/hupd");
@@ -73,7 +89,10 @@ public record HupdSettings(
           Map.entry("proxy", "http://host:port"),
           Map.entry("imds-endpoint", "http://host[:port]"),
           Map.entry("log-file", "a file path"),
-          Map.entry("import-cfn-hup-state", "a file path, or none"));
+          Map.entry("import-cfn-hup-state", "a file path, or none"),
+          Map.entry("toolchains-path", MetadataPath.EXPECTED_FORM),
+          Map.entry("docker-socket", "the Docker Engine's unix socket path"),
+          Map.entry("docker-config", "a docker config.json with registry credentials, or none"));
 
   public static HupdSettings defaults() {
     return new HupdSettings(
@@ -89,6 +108,7 @@ public record HupdSettings(
         Optional.empty(),
         Optional.empty(),
         Optional.of(DEFAULT_CFN_HUP_STATE),
+        Optional.empty(),
         Optional.empty());
   }
 
@@ -197,6 +217,30 @@ public record HupdSettings(
               ? Optional.empty()
               : Optional.of(base.resolve(importText.get()).normalize());
     }
+    Optional<Toolchains> toolchains = Optional.empty();
+    Optional<String> manifestText = v.text("toolchains-path");
+    Path socket =
+        v.text("docker-socket").map(t -> base.resolve(t).normalize()).orElse(DEFAULT_DOCKER_SOCKET);
+    Optional<Path> dockerConfig = Optional.of(DEFAULT_DOCKER_CONFIG);
+    Optional<String> dockerConfigText = v.text("docker-config");
+    if (dockerConfigText.isPresent()) {
+      dockerConfig =
+          dockerConfigText.get().equalsIgnoreCase("none")
+              ? Optional.empty()
+              : Optional.of(base.resolve(dockerConfigText.get()).normalize());
+    }
+    if (manifestText.isPresent()) {
+      String[] error = new String[1];
+      Optional<MetadataPath> path = MetadataPath.parse(manifestText.get(), error);
+      if (path.isEmpty() || path.get().target() != MetadataPath.Target.METADATA) {
+        v.problem(
+            "toolchains-path",
+            path.isEmpty() ? error[0] : "must point into Metadata",
+            "Resources.<LogicalId>.Metadata.<key>, e.g. Resources.AgentLaunchTemplate.Metadata.Toolchains");
+      } else {
+        toolchains = Optional.of(new Toolchains(path.get(), socket, dockerConfig));
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -213,7 +257,8 @@ public record HupdSettings(
         imds,
         logFile,
         cfnHupState,
-        Optional.of(file));
+        Optional.of(file),
+        toolchains);
   }
 
   private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {

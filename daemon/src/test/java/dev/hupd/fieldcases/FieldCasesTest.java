@@ -110,7 +110,8 @@ class FieldCasesTest {
         imds,
         d.logFile(),
         Optional.empty(),
-        d.file());
+        d.file(),
+        d.toolchains());
   }
 
   Map<String, String> env() {
