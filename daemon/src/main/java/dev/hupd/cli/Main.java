@@ -5,6 +5,7 @@ import dev.hupd.config.HupdSettings;
 import dev.hupd.host.Configuration;
 import dev.hupd.host.Daemon;
 import dev.hupd.host.Logging;
+import dev.hupd.host.Signals;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -69,6 +70,7 @@ public final class Main implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Signals.install(); // before anything else: a signal during start-up must not be fatal
     Logging.configure(false, Optional.empty());
     int code =
         new CommandLine(new Main())

@@ -146,7 +146,13 @@ public record CfnHupConfig(
     if (intervalText.isPresent()) {
       try {
         interval = Integer.parseInt(intervalText.get().strip());
-        if (interval < 1) {
+        if (interval > 525_600) {
+          r.problem(
+              "interval",
+              "more than a year of minutes: " + interval,
+              "a whole number of minutes from 1 to 525600");
+          interval = MainConfig.DEFAULT_INTERVAL_MINUTES;
+        } else if (interval < 1) {
           r.problem(
               "interval",
               "must be 1 minute or greater, got " + interval,

@@ -228,7 +228,7 @@ public final class ActionRunner {
                 while ((line = lines.next()) != null) {
                   count++;
                   if (count <= MAX_LINES) {
-                    log.info("hook={} | {}", hook, line);
+                    log.info("hook={} | {}", hook, printable(line));
                   } else if (count == MAX_LINES + 1) {
                     log.warn(
                         "hook={} event=action.output-truncated after_lines={}", hook, MAX_LINES);
@@ -242,6 +242,26 @@ public final class ActionRunner {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /** Control characters (escape sequences, NUL, CR) shown as {@code \xNN}, tabs kept. */
+  static String printable(String line) {
+    StringBuilder out = null;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      boolean control = (c < 0x20 && c != '\t') || c == 0x7f;
+      if (control && out == null) {
+        out = new StringBuilder(line.substring(0, i));
+      }
+      if (out != null) {
+        if (control) {
+          out.append(String.format("\\x%02x", (int) c));
+        } else {
+          out.append(c);
+        }
+      }
+    }
+    return out == null ? line : out.toString();
   }
 
   /**

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * The process: load configuration, take the instance lock, open the state, then either one pass
@@ -75,7 +74,7 @@ public final class Daemon {
         return EXIT_CONFIG;
       }
       try {
-        return once ? runOnce() : loop(state);
+        return once ? runOnce() : loop(state, lock);
       } finally {
         runner.close();
       }
@@ -83,7 +82,11 @@ public final class Daemon {
       log.error("event=daemon.locked reason=\"{}\"", e.getMessage());
       return EXIT_LOCKED;
     } catch (IOException e) {
-      log.error("event=daemon.failed reason=\"{}\"", e.getMessage());
+      log.error(
+          "event=daemon.failed reason=\"{}: {}\" hint=\"the state folder must be writable by uid {}\"",
+          e.getClass().getSimpleName(),
+          e.getMessage(),
+          new com.sun.security.auth.module.UnixSystem().getUid());
       return EXIT_FAILURE;
     }
   }
@@ -105,7 +108,7 @@ public final class Daemon {
     return report.clean() ? EXIT_OK : EXIT_FAILURE;
   }
 
-  private int loop(StateStore state) {
+  private int loop(StateStore state, InstanceLock lock) {
     Runner r = runner;
     r.source().watch(wakeup::changed);
     Duration first = r.schedule().firstDelay(ThreadLocalRandom.current());
@@ -143,6 +146,13 @@ public final class Daemon {
             "event=daemon.ready first_pass_ms={} actions={}",
             Duration.ofNanos(System.nanoTime() - started).toMillis(),
             report.actionsRun());
+      }
+      if (!lock.stillHeld()) {
+        log.error(
+            "event=daemon.lock-lost state={} reason=\"the state folder or its lock file was removed\""
+                + " next=\"exiting so that a restart takes a fresh lock and state\"",
+            state.file().getParent());
+        return EXIT_FAILURE;
       }
       next = System.nanoTime() + runner.schedule().nextDelay(ThreadLocalRandom.current()).toNanos();
     }
@@ -186,9 +196,18 @@ public final class Daemon {
   }
 
   private void installSignals() {
-    Signal.handle(new Signal("TERM"), s -> requestStop(EXIT_OK, "SIGTERM"));
-    Signal.handle(new Signal("INT"), s -> requestStop(EXIT_INTERRUPTED, "SIGINT"));
-    Signal.handle(new Signal("HUP"), s -> wakeup.reload());
+    Signals.listen(
+        new Signals.Listener() {
+          @Override
+          public void stop(int exitCode, String signal) {
+            requestStop(exitCode, signal);
+          }
+
+          @Override
+          public void reload() {
+            wakeup.reload();
+          }
+        });
   }
 
   private void requestStop(int code, String why) {

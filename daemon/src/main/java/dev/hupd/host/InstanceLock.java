@@ -25,10 +25,25 @@ public final class InstanceLock implements AutoCloseable {
 
   private final FileChannel channel;
   private final FileLock lock;
+  private final Path file;
+  private final Object fileKey;
 
-  private InstanceLock(FileChannel channel, FileLock lock) {
+  private InstanceLock(FileChannel channel, FileLock lock, Path file, Object fileKey) {
     this.channel = channel;
     this.lock = lock;
+    this.file = file;
+    this.fileKey = fileKey;
+  }
+
+  /** False once the lock file was deleted or replaced: another hupd could then start. */
+  public boolean stillHeld() {
+    try {
+      Object key =
+          Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      return key == null || key.equals(fileKey);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public static InstanceLock acquire(Path stateDir) throws IOException {
@@ -62,7 +77,9 @@ public final class InstanceLock implements AutoCloseable {
         ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
         0);
     ch.force(false);
-    return new InstanceLock(ch, lock);
+    Object key =
+        Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    return new InstanceLock(ch, lock, file, key);
   }
 
   @Override

@@ -41,14 +41,16 @@ public final class Json {
       }
       return node;
     } catch (JsonProcessingException e) {
+      // size limits (nesting depth, number length) come without a location
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
       throw new IllegalArgumentException(
-          "not valid JSON at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ": "
-              + e.getOriginalMessage(),
-          e);
+          "not valid JSON" + where + ": " + e.getOriginalMessage(), e);
     }
   }
 
@@ -66,8 +68,11 @@ public final class Json {
     if (node.isBoolean()) {
       return node.booleanValue();
     }
+    if (node.isIntegralNumber()) {
+      return node.bigIntegerValue().signum() != 0;
+    }
     if (node.isNumber()) {
-      return node.decimalValue().signum() != 0;
+      return node.doubleValue() != 0.0; // Python reads JSON fractions as floats: 1e-400 is 0.0
     }
     return true;
   }
@@ -109,14 +114,30 @@ public final class Json {
       }
       out.append(']');
     } else if (node.isNumber()) {
-      // toString, not toPlainString: 1e999999999 must not become a billion characters
-      BigDecimal d = node.decimalValue().stripTrailingZeros();
-      out.append(d.signum() == 0 ? "0" : d.toString());
+      out.append(canonicalNumber(node));
     } else if (node.isTextual()) {
       writeString(node.textValue(), out, false);
     } else {
       out.append(node.asText());
     }
+  }
+
+  /**
+   * Numbers as Python compares them: integers exactly, fractions as doubles, and {@code 1 == 1.0}.
+   * Never expands an exponent (1e999999999 is Infinity, not a billion digits).
+   */
+  private static String canonicalNumber(JsonNode node) {
+    if (node.isIntegralNumber()) {
+      return node.bigIntegerValue().toString();
+    }
+    double d = node.doubleValue();
+    if (Double.isInfinite(d) || Double.isNaN(d)) {
+      return Double.toString(d);
+    }
+    if (d == Math.rint(d) && Math.abs(d) < 1e18) {
+      return Long.toString((long) d);
+    }
+    return BigDecimal.valueOf(d).stripTrailingZeros().toString();
   }
 
   public static boolean same(JsonNode a, JsonNode b) {

@@ -264,9 +264,9 @@ public final class StateStore {
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
       if (!Files.isDirectory(file.getParent())) {
-        // removed under our feet: recreate rather than keep state only in memory
-        Files.createDirectories(file.getParent());
-        trySetPermissions(file.getParent(), "rwx------");
+        // Removed under our feet. Recreating it would also drop the instance lock that lives
+        // there; the daemon notices and exits instead (see Daemon), to restart cleanly.
+        throw new IOException("the state folder was removed while hupd was running");
       }
       byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
       Files.deleteIfExists(tmp);

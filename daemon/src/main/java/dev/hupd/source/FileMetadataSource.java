@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class FileMetadataSource implements MetadataSource {
 
   private static final Logger log = LoggerFactory.getLogger(FileMetadataSource.class);
+  private static final long MAX_BYTES = 4L << 20;
 
   private final Path path;
   private volatile WatchService watcher;
@@ -65,6 +66,7 @@ public final class FileMetadataSource implements MetadataSource {
     String text;
     Instant modified;
     try {
+      checkSize(file);
       text = Files.readString(file, StandardCharsets.UTF_8);
       modified = Files.getLastModifiedTime(file).toInstant();
     } catch (NoSuchFileException e) {
@@ -95,6 +97,7 @@ public final class FileMetadataSource implements MetadataSource {
   private StackResource fromStackFile(String logicalId) throws SourceException {
     JsonNode root;
     try {
+      checkSize(path);
       root = Json.parse(Files.readString(path, StandardCharsets.UTF_8));
     } catch (NoSuchFileException e) {
       throw new SourceException(
@@ -154,6 +157,14 @@ public final class FileMetadataSource implements MetadataSource {
       metadataText = Optional.of(metadata.toString());
     }
     return new StackResource(logicalId, type, status, physical, updated, metadataText);
+  }
+
+  /** CloudFormation caps a whole template at 1 MB; anything far beyond is not metadata. */
+  private static void checkSize(Path file) throws IOException, SourceException {
+    if (Files.size(file) > MAX_BYTES) {
+      throw new SourceException(
+          SourceException.Kind.INVALID, "TooLarge", file + " is larger than 4 MiB", null);
+    }
   }
 
   private Optional<String> text(JsonNode r, String name, String prefix) throws SourceException {

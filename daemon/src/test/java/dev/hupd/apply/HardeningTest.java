@@ -156,7 +156,8 @@ class HardeningTest {
   }
 
   @Test
-  void stateWithoutAValuesObjectIsRefusedAndAMissingFolderIsRecreated() throws Exception {
+  void stateWithoutAValuesObjectIsRefusedAndARemovedFolderIsNotSilentlyRecreated()
+      throws Exception {
     Path stateDir = Files.createDirectories(dir.resolve("state"));
     Files.writeString(
         stateDir.resolve("state.json"), "{\"format\":\"hupd-state/1\",\"values\":[]}");
@@ -166,8 +167,10 @@ class HardeningTest {
     StateStore store = StateStore.open(stateDir, Optional.empty());
     Files.delete(stateDir.resolve("state.json"));
     Files.delete(stateDir);
-    store.put("h|p", Json.parse("1"));
-    assertThat(StateStore.open(stateDir, Optional.empty()).get("h|p").asInt()).isEqualTo(1);
+    // recreating it would drop the instance lock with it: the write fails, the daemon exits
+    assertThatThrownBy(() -> store.put("h|p", Json.parse("1")))
+        .isInstanceOf(StateStore.StateException.class)
+        .hasMessageContaining("removed");
   }
 
   @Test
@@ -193,5 +196,39 @@ class HardeningTest {
           .as("edits in the new folder are seen")
           .isTrue();
     }
+  }
+
+  @Test
+  void jsonBeyondTheParserLimitsIsInvalidNotACrash() {
+    String deep = "[".repeat(1500) + "]".repeat(1500);
+    assertThatThrownBy(() -> Json.parse(deep))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not valid JSON");
+    String longNumber = "{\"x\":1" + "0".repeat(1200) + "}";
+    assertThatThrownBy(() -> Json.parse(longNumber)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void fractionsCompareAsPythonFloats() {
+    assertThat(Json.truthy(Json.parse("1e-400"))).as("underflows to 0.0 in Python").isFalse();
+    assertThat(Json.same(Json.parse("0.1"), Json.parse("0.10000000000000000001"))).isTrue();
+    assertThat(Json.same(Json.parse("1e999999999"), Json.parse("2e999999999")))
+        .as("both inf")
+        .isTrue();
+    assertThat(Json.same(Json.parse("1"), Json.parse("1.0"))).isTrue();
+    assertThat(
+            Json.same(Json.parse("12345678901234567890123"), Json.parse("12345678901234567890124")))
+        .as("ints stay exact")
+        .isFalse();
+  }
+
+  @Test
+  void intervalBeyondAYearIsAConfigurationError() throws Exception {
+    Path conf = Files.createDirectories(dir.resolve("cfn3/hooks.d"));
+    Files.writeString(dir.resolve("cfn3/cfn-hup.conf"), "[main]\nstack=s\ninterval=999999999\n");
+    Files.writeString(
+        conf.resolve("h.conf"), "[h]\ntriggers=post.add\npath=Resources.R\naction=true\n");
+    assertThatThrownBy(() -> CfnHupConfig.load(dir.resolve("cfn3")))
+        .hasMessageContaining("cfn-hup.conf:3: [main] interval");
   }
 }

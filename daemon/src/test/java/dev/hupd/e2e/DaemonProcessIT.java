@@ -283,6 +283,19 @@ class DaemonProcessIT {
     }
   }
 
+  @Test
+  void aSignalDuringStartUpIsNeverFatal() throws Exception {
+    try (HupdProcess hupd = hupd("run")) {
+      // The JVM needs ~50 ms to reach main; hupd needs ~250 ms more before it starts polling.
+      // Signals in between must be deferred, not fatal.
+      Thread.sleep(120);
+      hupd.signal("HUP");
+      hupd.signal("TERM");
+      assertThat(hupd.lines()).noneMatch(l -> l.contains("event=daemon.ready"));
+      assertThat(hupd.awaitExit(WAIT)).isZero();
+    }
+  }
+
   static void awaitFile(Path p) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!Files.exists(p)) {

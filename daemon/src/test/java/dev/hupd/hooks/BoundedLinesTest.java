@@ -45,4 +45,11 @@ class BoundedLinesTest {
     assertThat(lines.next()).isEqualTo("last");
     assertThat(lines.next()).isNull();
   }
+
+  @Test
+  void controlCharactersAreEscapedForTheLog() {
+    assertThat(ActionRunner.printable("a\u001b[31mred\u0000\tend\r"))
+        .isEqualTo("a\\x1b[31mred\\x00\tend\\x0d");
+    assertThat(ActionRunner.printable("plain")).isEqualTo("plain");
+  }
 }
