@@ -1,10 +1,12 @@
 package dev.hupd.host;
 
 import dev.hupd.apply.HooksStep;
+import dev.hupd.apply.PassStep;
 import dev.hupd.apply.Pipeline;
 import dev.hupd.aws.CloudFormationSource;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.HupdSettings;
+import dev.hupd.docker.DockerEngine;
 import dev.hupd.hooks.ActionRunner;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.Backoff;
@@ -14,7 +16,11 @@ import dev.hupd.poll.Schedule;
 import dev.hupd.poll.Sleeper;
 import dev.hupd.source.FileMetadataSource;
 import dev.hupd.source.MetadataSource;
+import dev.hupd.toolchain.DockerImageHost;
+import dev.hupd.toolchain.ToolchainStep;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -31,13 +37,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param actions the action runner (told about shutdown)
  * @param pipeline the apply pipeline
  * @param schedule when to poll
+ * @param engine the container engine client, when toolchains are managed
  */
 public record Runner(
     Configuration configuration,
     MetadataSource source,
     ActionRunner actions,
     Pipeline pipeline,
-    Schedule schedule)
+    Schedule schedule,
+    AutoCloseable engine)
     implements AutoCloseable {
 
   /** Longest random delay before the first CloudFormation poll (never longer than the interval). */
@@ -69,12 +77,27 @@ public record Runner(
                 s.source() instanceof HupdSettings.Source.LocalFile
                     ? Duration.ZERO
                     : (interval.compareTo(MAX_DEFAULT_SPLAY) < 0 ? interval : MAX_DEFAULT_SPLAY));
+    List<PassStep> steps = new ArrayList<>();
+    steps.add(hooks);
+    AutoCloseable engine = () -> {};
+    if (s.toolchains().isPresent()) {
+      HupdSettings.Toolchains t = s.toolchains().get();
+      DockerEngine docker = new DockerEngine(t.dockerSocket(), Duration.ofMinutes(2));
+      engine = docker;
+      steps.add(
+          new ToolchainStep(
+              t.manifestPath(),
+              new DockerImageHost(docker, t.dockerConfig()),
+              limiter,
+              Clock.systemUTC()));
+    }
     return new Runner(
         c,
         source,
         actions,
-        new Pipeline(source, state, List.of(hooks)),
-        new Schedule(interval, splay));
+        new Pipeline(source, state, steps),
+        new Schedule(interval, splay),
+        engine);
   }
 
   private static Map<String, String> systemProperties() {
@@ -89,5 +112,10 @@ public record Runner(
   @Override
   public void close() {
     source.close();
+    try {
+      engine.close();
+    } catch (Exception e) {
+      // closing a client cannot fail in a way that matters on the way out
+    }
   }
 }
