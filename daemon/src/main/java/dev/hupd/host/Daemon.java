@@ -140,6 +140,12 @@ public final class Daemon {
       }
       long started = System.nanoTime();
       PassReport report = runner.pipeline().runPass(wakeup::stopping);
+      log.debug(
+          "event=pass.done duration_ms={} actions={} read_errors={} step_errors={}",
+          Duration.ofNanos(System.nanoTime() - started).toMillis(),
+          report.actionsRun(),
+          report.readErrors(),
+          report.stepErrors());
       if (!ready && report.readErrors() == 0 && !wakeup.stopping()) {
         ready = true;
         log.info(

@@ -191,7 +191,11 @@ public final class ToolchainStep implements PassStep {
     String imageId = null;
     String digest = null;
     String output = null;
+    long pullMs = 0;
+    long buildMs = 0;
+    long verifyMs = 0;
     try {
+      long t0 = System.nanoTime();
       Optional<ImageHost.LocalImage> local = t.pinned() ? host.find(t.image()) : Optional.empty();
       ImageHost.LocalImage pulled;
       if (local.isPresent()) {
@@ -202,6 +206,7 @@ public final class ToolchainStep implements PassStep {
         rec = rec.withOwned(pulled.id());
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
       }
+      pullMs = Duration.ofNanos(System.nanoTime() - t0).toMillis();
       digest = digestFor(t.image(), pulled);
       if (!t.pinned()) {
         log.warn(
@@ -213,6 +218,7 @@ public final class ToolchainStep implements PassStep {
       imageId = pulled.id();
       if (t.build().isPresent()) {
         step = "build";
+        long b0 = System.nanoTime();
         imageId =
             host.build(
                 pulled.id(),
@@ -221,11 +227,14 @@ public final class ToolchainStep implements PassStep {
                 BUILD_TIMEOUT);
         rec = rec.withOwned(imageId);
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
+        buildMs = Duration.ofNanos(System.nanoTime() - b0).toMillis();
       }
       String verifiedKey = imageId + "|" + verifyFingerprint(t);
       if (!rec.verified().contains(verifiedKey)) {
         step = "verify";
+        long v0 = System.nanoTime();
         ImageHost.VerifyRun run = host.verify(imageId, t.verify(), t.name());
+        verifyMs = Duration.ofNanos(System.nanoTime() - v0).toMillis();
         output = excerpt(run.output());
         String failure = judge(t, run);
         if (failure != null) {
@@ -264,13 +273,17 @@ public final class ToolchainStep implements PassStep {
       backoff.remove(t.name());
       collectPending = true;
       log.info(
-          "event=toolchain.activated name={} image={} digest={} image_id={} previous={} duration={}",
+          "event=toolchain.activated name={} image={} digest={} image_id={} previous={} duration={}"
+              + " pull_ms={} build_ms={} verify_ms={}",
           t.name(),
           t.image(),
           digest,
           imageId,
           rec.previous() == null ? "none" : rec.previous().imageId(),
-          Durations.format(Duration.ofMillis(ms)));
+          Durations.format(Duration.ofMillis(ms)),
+          pullMs,
+          buildMs,
+          verifyMs);
     } catch (HostException e) {
       if (e.kind() == HostException.Kind.DAEMON_UNAVAILABLE) {
         throw e;
