@@ -105,6 +105,18 @@ class ManifestTest {
         .isEqualTo("^" + Manifest.NAME.pattern() + "$");
   }
 
+  @Test
+  void theExampleStackCarriesAValidManifest() throws Exception {
+    JsonNode metadata =
+        Json.parse(
+            Files.readString(
+                HupdProcess.repoRoot()
+                    .resolve("examples/agent-fleet/metadata/AgentLaunchTemplate.json")));
+    Manifest m = Manifest.parse(metadata.get("Toolchains"));
+    assertThat(m.toolchains()).extracting(Toolchain::name).containsExactly("jdk17", "node20");
+    assertThat(m.toolchains()).allMatch(Toolchain::pinned);
+  }
+
   static Set<String> names(JsonNode node) {
     Set<String> s = new HashSet<>();
     node.fieldNames().forEachRemaining(s::add);
