@@ -87,7 +87,7 @@ public record Runner(
       steps.add(
           new ToolchainStep(
               t.manifestPath(),
-              new DockerImageHost(docker, t.dockerConfig()),
+              new DockerImageHost(docker, t.dockerConfig(), owner(s.stateDir())),
               limiter,
               Clock.systemUTC()));
     }
@@ -98,6 +98,23 @@ public record Runner(
         new Pipeline(source, state, steps),
         new Schedule(interval, splay),
         engine);
+  }
+
+  /** A stable short id of this hupd: its state folder. */
+  static String owner(java.nio.file.Path stateDir) {
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  stateDir
+                      .toAbsolutePath()
+                      .normalize()
+                      .toString()
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(h).substring(0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Map<String, String> systemProperties() {

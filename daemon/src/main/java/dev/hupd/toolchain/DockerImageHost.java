@@ -23,16 +23,26 @@ import org.slf4j.LoggerFactory;
 public final class DockerImageHost implements ImageHost {
 
   static final String VERIFY_LABEL = "dev.hupd.verify";
+
+  /** Which hupd (state folder) started a verify container: cleanup never touches another's. */
+  static final String OWNER_LABEL = "dev.hupd.owner";
+
   private static final int MAX_OUTPUT = 64 * 1024;
   private static final Logger log = LoggerFactory.getLogger(DockerImageHost.class);
 
   private final DockerEngine engine;
   private final Optional<Path> dockerConfig;
+  private final String owner;
   private volatile boolean negotiated;
 
-  public DockerImageHost(DockerEngine engine, Optional<Path> dockerConfig) {
+  /**
+   * @param owner identifies this hupd among others sharing the engine (e.g. a hash of its state
+   *     folder); put on every verify container it starts
+   */
+  public DockerImageHost(DockerEngine engine, Optional<Path> dockerConfig, String owner) {
     this.engine = engine;
     this.dockerConfig = dockerConfig;
+    this.owner = owner;
   }
 
   /** Negotiates the API version on first use and again after the daemon was unreachable. */
@@ -126,7 +136,7 @@ public final class DockerImageHost implements ImageHost {
                   spec.memoryBytes(),
                   spec.nanoCpus(),
                   spec.network(),
-                  Map.of(VERIFY_LABEL, toolchain),
+                  Map.of(VERIFY_LABEL, toolchain, OWNER_LABEL, owner),
                   "hupd-verify-" + toolchain + "-" + UUID.randomUUID().toString().substring(0, 8)));
       try {
         d.start(id);
@@ -207,7 +217,8 @@ public final class DockerImageHost implements ImageHost {
   public int removeLeftoverVerifyContainers() throws HostException {
     try {
       int n = 0;
-      for (ContainerSummary c : engine().containers(true, Map.of(VERIFY_LABEL, ""))) {
+      for (ContainerSummary c :
+          engine().containers(true, Map.of(VERIFY_LABEL, "", OWNER_LABEL, owner))) {
         engine().removeContainer(c.id(), true);
         n++;
       }

@@ -203,6 +203,9 @@ public final class ToolchainStep implements PassStep {
       } else {
         log.info("event=toolchain.pull name={} image={}", t.name(), t.image());
         pulled = host.pull(t.image(), PULL_TIMEOUT);
+      }
+      // owned from now on, pulled by us or already there: once superseded it is collected
+      if (!rec.owned().contains(pulled.id())) {
         rec = rec.withOwned(pulled.id());
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
       }
@@ -269,7 +272,9 @@ public final class ToolchainStep implements PassStep {
       if (rec.previous() != null) {
         host.tag(rec.previous().imageId(), REPOSITORY_PREFIX + t.name(), "previous");
       }
-      host.untag(REPOSITORY_PREFIX + t.name() + ":candidate");
+      if (t.build().isPresent()) {
+        host.untag(REPOSITORY_PREFIX + t.name() + ":candidate");
+      }
       backoff.remove(t.name());
       collectPending = true;
       log.info(
@@ -415,6 +420,7 @@ public final class ToolchainStep implements PassStep {
       keepIds.add(rec.previous().imageId());
     }
     Set<String> inUse = null;
+    ToolchainRecord before = rec;
     for (String id : List.copyOf(rec.owned())) {
       if (keepIds.contains(id)) {
         continue;
@@ -438,7 +444,9 @@ public final class ToolchainStep implements PassStep {
         }
       }
     }
-    state.putDocument(DOCUMENT_PREFIX + name, rec.toJson());
+    if (!rec.equals(before)) {
+      state.putDocument(DOCUMENT_PREFIX + name, rec.toJson());
+    }
   }
 
   private static String digestFor(String reference, ImageHost.LocalImage image) {

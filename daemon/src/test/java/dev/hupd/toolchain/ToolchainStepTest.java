@@ -269,4 +269,19 @@ class ToolchainStepTest {
     assertThat(r.stepErrors()).isEqualTo(1);
     assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D1);
   }
+
+  @Test
+  void anImageAlreadyLocalIsOwnedOnceActivatedAndCollectedWhenSuperseded() {
+    host.images.put("sha256:" + D1, new java.util.ArrayList<>(List.of(REPO + "@sha256:" + D1)));
+    manifest("jdk=" + D1);
+    pass();
+    assertThat(host.operations).noneMatch(o -> o.startsWith("pull"));
+    manifest("jdk=" + D2);
+    pass();
+    manifest("jdk=" + D3);
+    pass();
+    assertThat(host.images)
+        .doesNotContainKey("sha256:" + D1)
+        .containsKeys("sha256:" + D2, "sha256:" + D3);
+  }
 }
