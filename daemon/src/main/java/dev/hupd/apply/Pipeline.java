@@ -24,7 +24,18 @@ public final class Pipeline {
       if (context.stopping()) {
         break;
       }
-      step.run(context);
+      try {
+        step.run(context);
+      } catch (RuntimeException | StackOverflowError e) {
+        // one step's bug or bad input must not take the others (or the process) down
+        context.report().stepError();
+        org.slf4j.LoggerFactory.getLogger(Pipeline.class)
+            .error(
+                "event=step.failed step={} reason=\"{}\" next=\"retried next pass\"",
+                step.name(),
+                e.toString(),
+                e);
+      }
     }
     return context.report();
   }

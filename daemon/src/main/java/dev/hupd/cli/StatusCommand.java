@@ -50,6 +50,12 @@ final class StatusCommand implements Callable<Integer> {
       return Daemon.EXIT_CONFIG;
     }
     JsonNode root;
+    if (!java.nio.file.Files.exists(settings.stateDir().resolve(StateStore.FILE_NAME))) {
+      out.println(
+          "state:  none yet at " + settings.stateDir() + " (hupd has not run with these settings)");
+      out.flush();
+      return Daemon.EXIT_OK;
+    }
     try {
       root = StateStore.peek(settings.stateDir());
     } catch (StateStore.StateException e) {
@@ -99,7 +105,7 @@ final class StatusCommand implements Callable<Integer> {
         out.printf(
             "%-16s %-8s %-22s %-22s %s%n",
             e.getKey(),
-            t.path("active").isMissingNode() ? "pending" : last.path("status").asText("active"),
+            last.path("status").asText(t.path("active").isMissingNode() ? "pending" : "active"),
             shortId(t.path("active")),
             shortId(t.path("previous")),
             lastText);

@@ -193,8 +193,8 @@ public final class DockerImageHost implements ImageHost {
   @Override
   public void remove(String imageId) throws HostException {
     try {
-      // force removes every name the image has; the caller made sure no container uses it
-      engine().removeImage(imageId, true, false);
+      // not forced: an image that also carries someone else's name stays (CONFLICT)
+      engine().removeImage(imageId, false, false);
     } catch (DockerException e) {
       throw convert(e);
     }

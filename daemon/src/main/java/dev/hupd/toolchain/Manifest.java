@@ -34,7 +34,13 @@ import java.util.regex.PatternSyntaxException;
 public record Manifest(int keep, List<Toolchain> toolchains) {
 
   public static final int DEFAULT_KEEP = 2;
-  static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
+
+  /**
+   * A Docker repository path component, at most 63 characters (so {@code hupd/<name>} is valid).
+   */
+  static final Pattern NAME = Pattern.compile("(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
+
+  private static final int MAX_REFERENCE = 512;
   static final Pattern REFERENCE =
       Pattern.compile(
           "[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\\.[a-z0-9-]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
@@ -122,10 +128,12 @@ public record Manifest(int keep, List<Toolchain> toolchains) {
     }
     if (name == null || !NAME.matcher(name).matches()) {
       problems.add(
-          at + ".name: must match " + NAME.pattern() + " (lower-case letters, digits, . _ -)");
+          at
+              + ".name: must be a Docker repository name component of at most 63 characters:"
+              + " lower-case letters and digits, separated by single . or _, double __, or dashes");
     }
     String image = t.path("image").isTextual() ? t.get("image").textValue() : null;
-    if (image == null || !REFERENCE.matcher(image).matches()) {
+    if (image == null || image.length() > MAX_REFERENCE || !REFERENCE.matcher(image).matches()) {
       problems.add(
           at
               + ".image: must be an image reference such as registry.example.com/ci/jdk:17@sha256:<64 hex>");
@@ -223,8 +231,8 @@ public record Manifest(int keep, List<Toolchain> toolchains) {
     double cpus = 1.0;
     if (v.has("cpus")) {
       JsonNode n = v.get("cpus");
-      if (!n.isNumber() || n.doubleValue() <= 0 || n.doubleValue() > 64) {
-        problems.add(at + ".verify.cpus: must be a number above 0 and at most 64");
+      if (!n.isNumber() || n.doubleValue() < 0.01 || n.doubleValue() > 64) {
+        problems.add(at + ".verify.cpus: must be a number from 0.01 to 64");
       } else {
         cpus = n.doubleValue();
       }

@@ -86,20 +86,21 @@ public final class ToolchainStep implements PassStep {
         if (context.stopping()) {
           return;
         }
-        converge(t, manifest.get().keep(), context);
+        isolated(t.name(), "converge", context, () -> converge(t, manifest.get().keep(), context));
       }
       Set<String> wanted = new HashSet<>();
       manifest.get().toolchains().forEach(t -> wanted.add(t.name()));
       for (String key : state.documentKeys(DOCUMENT_PREFIX)) {
         String name = key.substring(DOCUMENT_PREFIX.length());
         if (!wanted.contains(name) && !context.stopping()) {
-          retire(name, context);
+          isolated(name, "retire", context, () -> retire(name, context));
         }
       }
       if (collectPending && !context.stopping()) {
         collectPending = false;
         for (Toolchain t : manifest.get().toolchains()) {
-          collect(t.name(), manifest.get().keep(), state);
+          isolated(
+              t.name(), "collect", context, () -> collect(t.name(), manifest.get().keep(), state));
         }
       }
       limiter.clearPrefix("toolchain|host");
@@ -109,14 +110,42 @@ public final class ToolchainStep implements PassStep {
       int suppressed = limiter.admit("toolchain|host|" + e.kind(), Duration.ofMinutes(15));
       if (suppressed >= 0) {
         log.warn(
-            "event=toolchain.engine-unavailable kind={} reason=\"{}\" suppressed={} next=\"active toolchains unchanged; retried next pass\"",
+            "event=toolchain.engine-unavailable kind={} reason=\"{}\" toolchains={} suppressed={} next=\"active toolchains unchanged; retried next pass\"",
             e.kind(),
             e.getMessage(),
+            manifest.get().toolchains().stream().map(Toolchain::name).toList(),
             suppressed);
       }
     } catch (StateStore.StateException e) {
       context.report().stateError();
       log.error("event=state.write-failed reason=\"{}\"", e.getMessage());
+    }
+  }
+
+  /** Work on one toolchain whose failure (other than the engine being down) stays its own. */
+  private interface Work {
+    void run() throws HostException, StateStore.StateException;
+  }
+
+  private void isolated(String name, String what, PassContext context, Work work)
+      throws HostException, StateStore.StateException {
+    try {
+      work.run();
+    } catch (HostException e) {
+      if (e.kind() == HostException.Kind.DAEMON_UNAVAILABLE) {
+        throw e;
+      }
+      context.report().stepError();
+      if (limiter.admit(
+              "toolchain|" + what + "|" + name + "|" + e.getMessage(), Duration.ofMinutes(15))
+          >= 0) {
+        log.error(
+            "event=toolchain.{}-failed name={} kind={} cause=\"{}\" next=\"retried next pass\"",
+            what,
+            name,
+            e.kind(),
+            printable(e.getMessage()));
+      }
     }
   }
 
@@ -126,7 +155,13 @@ public final class ToolchainStep implements PassStep {
       resource = context.resource(manifestPath.logicalId());
     } catch (SourceException e) {
       context.report().readError();
-      return Optional.empty(); // the hooks step reports read failures for this resource
+      warnOnce(
+          "toolchain|manifest-read|" + e.code(),
+          "event=toolchain.manifest-unreadable path={} code={} reason=\"{}\" next=\"toolchains unchanged\"",
+          manifestPath,
+          e.code(),
+          e.getMessage());
+      return Optional.empty();
     }
     if (resource.inProgress()) {
       return Optional.empty();
@@ -204,8 +239,8 @@ public final class ToolchainStep implements PassStep {
         log.info("event=toolchain.pull name={} image={}", t.name(), t.image());
         pulled = host.pull(t.image(), PULL_TIMEOUT);
       }
-      // owned from now on, pulled by us or already there: once superseded it is collected
-      if (!rec.owned().contains(pulled.id())) {
+      // only what hupd brought onto the host is ever removed by it
+      if (local.isEmpty() && !rec.owned().contains(pulled.id())) {
         rec = rec.withOwned(pulled.id());
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
       }
@@ -327,7 +362,7 @@ public final class ToolchainStep implements PassStep {
           t.image(),
           step,
           e.kind(),
-          e.getMessage(),
+          printable(e.getMessage()),
           rec.active() == null ? "none" : rec.active().imageId(),
           Durations.format(wait));
     }
@@ -349,7 +384,19 @@ public final class ToolchainStep implements PassStep {
           + "; output: "
           + oneLine(run.output());
     }
-    if (v.outputPattern().isPresent() && !v.outputPattern().get().matcher(run.output()).find()) {
+    boolean matched = true;
+    if (v.outputPattern().isPresent()) {
+      try {
+        matched = v.outputPattern().get().matcher(run.output()).find();
+      } catch (StackOverflowError e) {
+        return "outputPattern /"
+            + v.outputPattern().get().pattern()
+            + "/ is too complex for "
+            + run.output().length()
+            + " characters of output; simplify it";
+      }
+    }
+    if (!matched) {
       return "verify output does not match /"
           + v.outputPattern().get().pattern()
           + "/; output: "
@@ -387,7 +434,8 @@ public final class ToolchainStep implements PassStep {
     host.untag(repo + ":active");
     host.untag(repo + ":previous");
     host.untag(repo + ":candidate");
-    Set<String> inUse = host.imagesInUse();
+    Set<String> inUse = new HashSet<>(host.imagesInUse());
+    inUse.addAll(neededByOthers(name, state));
     int removed = 0;
     for (String id : rec.owned()) {
       if (inUse.contains(id)) {
@@ -426,7 +474,8 @@ public final class ToolchainStep implements PassStep {
         continue;
       }
       if (inUse == null) {
-        inUse = host.imagesInUse();
+        inUse = new HashSet<>(host.imagesInUse());
+        inUse.addAll(neededByOthers(name, state));
       }
       if (inUse.contains(id)) {
         log.debug("event=toolchain.collect-skipped name={} image_id={} reason=in-use", name, id);
@@ -447,6 +496,26 @@ public final class ToolchainStep implements PassStep {
     if (!rec.equals(before)) {
       state.putDocument(DOCUMENT_PREFIX + name, rec.toJson());
     }
+  }
+
+  /** Images another toolchain has active, previous or in its kept history. */
+  private static Set<String> neededByOthers(String name, StateStore state) {
+    Set<String> ids = new HashSet<>();
+    for (String key : state.documentKeys(DOCUMENT_PREFIX)) {
+      if (key.equals(DOCUMENT_PREFIX + name)) {
+        continue;
+      }
+      ToolchainRecord other =
+          ToolchainRecord.fromJson(key.substring(DOCUMENT_PREFIX.length()), state.document(key));
+      if (other.active() != null) {
+        ids.add(other.active().imageId());
+      }
+      if (other.previous() != null) {
+        ids.add(other.previous().imageId());
+      }
+      other.history().forEach(i -> ids.add(i.imageId()));
+    }
+    return ids;
   }
 
   private static String digestFor(String reference, ImageHost.LocalImage image) {
@@ -489,6 +558,14 @@ public final class ToolchainStep implements PassStep {
                 + "\u0000"
                 + v.exitCode()
                 + "\u0000"
+                + v.timeout().toSeconds()
+                + "\u0000"
+                + v.memoryBytes()
+                + "\u0000"
+                + v.nanoCpus()
+                + "\u0000"
+                + v.network()
+                + "\u0000"
                 + v.outputPattern().map(p -> p.pattern()).orElse("")
                 + "\u0000"
                 + t.build().orElse(""))
@@ -499,8 +576,24 @@ public final class ToolchainStep implements PassStep {
     return output.length() <= OUTPUT_EXCERPT ? output : output.substring(0, OUTPUT_EXCERPT) + "…";
   }
 
+  /** Control characters as {@code \\xNN}, quotes as {@code '}: safe inside a key="value" log. */
+  static String printable(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        out.append('\'');
+      } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        out.append(String.format("\\x%02x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
   private static String oneLine(String output) {
-    String s = output.strip().replace('\n', ' ');
+    String s = printable(output.strip().replace('\n', ' '));
     return s.length() > 300 ? s.substring(0, 300) + "…" : s;
   }
 

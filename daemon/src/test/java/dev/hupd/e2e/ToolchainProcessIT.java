@@ -34,6 +34,9 @@ class ToolchainProcessIT {
   static String broken;
   static String v4;
   static String big;
+  static String c1;
+  static String c2;
+  static String c3;
 
   @TempDir Path work;
   FakeCloudFormation cfn;
@@ -51,6 +54,10 @@ class ToolchainProcessIT {
     big =
         docker.publish(
             "big", "v1", "RUN head -c 100663296 /dev/urandom > /blob && echo 9 > /version");
+    // images of their own for the collection test, so no other test has them local already
+    c1 = docker.publish("coll", "v1", "LABEL coll=1\nRUN echo 11 > /version");
+    c2 = docker.publish("coll", "v2", "LABEL coll=2\nRUN echo 12 > /version");
+    c3 = docker.publish("coll", "v3", "LABEL coll=3\nRUN echo 13 > /version");
   }
 
   @AfterAll
@@ -260,24 +267,24 @@ class ToolchainProcessIT {
 
   @Test
   void collectionKeepsThePreviousAndNeverRemovesAnImageInUse() throws Exception {
-    manifest(v1);
+    manifest(c1);
     try (HupdProcess hupd = hupd("--verbose", "run")) {
       hupd.awaitLines(l -> l.contains("event=toolchain.activated name=" + name), 1, WAIT);
-      String id1 = docker.imageId(v1);
+      String id1 = docker.imageId(c1);
       String container = docker.createContainer(id1); // a (stopped) container uses v1
-      manifest(v2);
+      manifest(c2);
       hupd.awaitLines(l -> l.contains("event=toolchain.activated name=" + name), 2, WAIT);
-      manifest(v4);
+      manifest(c3);
       hupd.awaitLines(l -> l.contains("event=toolchain.activated name=" + name), 3, WAIT);
       Thread.sleep(2500); // a few more passes
-      assertThat(docker.imageId(v1)).as("beyond keep=2 but in use: kept").isEqualTo(id1);
-      assertThat(docker.imageId(v2)).as("previous: kept").isNotNull();
+      assertThat(docker.imageId(c1)).as("beyond keep=2 but in use: kept").isEqualTo(id1);
+      assertThat(docker.imageId(c2)).as("previous: kept").isNotNull();
       docker.removeContainer(container);
-      manifest(v2); // the next change collects again; v1 is no longer in use
+      manifest(c2); // the next change collects again; v1 is no longer in use
       hupd.awaitLines(l -> l.contains("event=toolchain.activated name=" + name), 4, WAIT);
       hupd.awaitLine("event=toolchain.collected name=" + name + " image_id=" + id1, WAIT);
       assertThat(docker.imageId(id1)).isNull();
-      assertThat(docker.imageId(v4)).isNotNull();
+      assertThat(docker.imageId(c3)).isNotNull();
     }
   }
 }

@@ -117,6 +117,28 @@ class ManifestTest {
     assertThat(m.toolchains()).allMatch(Toolchain::pinned);
   }
 
+  @Test
+  void namesMustBeValidDockerRepositoryComponentsAndReferencesBounded() {
+    for (String bad : new String[] {"x-", "a..b", "a_.b", "a___b", "-a", "A", "a".repeat(64)}) {
+      assertThat(
+              invalid(
+                      "{\"toolchains\":[{\"name\":\""
+                          + bad
+                          + "\",\"image\":\"r/x\",\"verify\":{\"command\":[\"x\"]}}]}")
+                  .problems())
+          .as(bad)
+          .anyMatch(p -> p.contains(".name:"));
+    }
+    String huge = "127.0.0.1:5000/" + "a_a/".repeat(250) + "x:1";
+    assertThat(
+            invalid(
+                    "{\"toolchains\":[{\"name\":\"ok\",\"image\":\""
+                        + huge
+                        + "\",\"verify\":{\"command\":[\"x\"]}}]}")
+                .problems())
+        .anyMatch(p -> p.contains(".image:"));
+  }
+
   static Set<String> names(JsonNode node) {
     Set<String> s = new HashSet<>();
     node.fieldNames().forEachRemaining(s::add);

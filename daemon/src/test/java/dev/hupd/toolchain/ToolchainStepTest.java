@@ -271,7 +271,7 @@ class ToolchainStepTest {
   }
 
   @Test
-  void anImageAlreadyLocalIsOwnedOnceActivatedAndCollectedWhenSuperseded() {
+  void anImageThatWasAlreadyOnTheHostIsNeverRemovedByHupd() {
     host.images.put("sha256:" + D1, new java.util.ArrayList<>(List.of(REPO + "@sha256:" + D1)));
     manifest("jdk=" + D1);
     pass();
@@ -280,8 +280,63 @@ class ToolchainStepTest {
     pass();
     manifest("jdk=" + D3);
     pass();
-    assertThat(host.images)
-        .doesNotContainKey("sha256:" + D1)
-        .containsKeys("sha256:" + D2, "sha256:" + D3);
+    assertThat(host.images).containsKeys("sha256:" + D1, "sha256:" + D2, "sha256:" + D3);
+    manifest();
+    pass();
+    assertThat(host.images).containsKey("sha256:" + D1);
+  }
+
+  @Test
+  void retiringOneToolchainKeepsAnImageAnotherOneUses() {
+    manifest("jdk=" + D1, "jdk-copy=" + D1);
+    pass();
+    manifest("jdk-copy=" + D1);
+    pass();
+    assertThat(host.images).containsKey("sha256:" + D1);
+    assertThat(host.tags).containsEntry("hupd/jdk-copy:active", "sha256:" + D1);
+  }
+
+  @Test
+  void aPathologicalOutputPatternIsAVerifyFailureNotACrash() throws Exception {
+    Toolchain t =
+        Manifest.parse(
+                dev.hupd.metadata.Json.parse(
+                    "{\"toolchains\":[{\"name\":\"p\",\"image\":\"r/x\",\"verify\":{\"command\":[\"x\"],\"outputPattern\":\"^(x|y)*Z\"}}]}"))
+            .toolchains()
+            .get(0);
+    String why =
+        ToolchainStep.judge(t, new ImageHost.VerifyRun(OptionalInt.of(0), "x".repeat(200_000)));
+    assertThat(why).isNotNull();
+  }
+
+  @Test
+  void changingAnyVerifySettingVerifiesAgain() throws Exception {
+    String a =
+        "{\"toolchains\":[{\"name\":\"p\",\"image\":\"r/x\",\"verify\":{\"command\":[\"x\"],\"network\":true}}]}";
+    String b = a.replace("true", "false");
+    var ta = Manifest.parse(dev.hupd.metadata.Json.parse(a)).toolchains().get(0);
+    var tb = Manifest.parse(dev.hupd.metadata.Json.parse(b)).toolchains().get(0);
+    assertThat(ToolchainStep.verifyFingerprint(ta))
+        .isNotEqualTo(ToolchainStep.verifyFingerprint(tb));
+  }
+
+  @Test
+  void aStepThatThrowsDoesNotStopTheOthers() {
+    dev.hupd.apply.PassStep broken =
+        new dev.hupd.apply.PassStep() {
+          @Override
+          public String name() {
+            return "broken";
+          }
+
+          @Override
+          public void run(dev.hupd.apply.PassContext context) {
+            throw new IllegalStateException("boom");
+          }
+        };
+    manifest("jdk=" + D1);
+    PassReport r = new Pipeline(source.source(), state, List.of(broken, step)).runPass(() -> false);
+    assertThat(r.stepErrors()).isEqualTo(1);
+    assertThat(record("jdk").active()).isNotNull();
   }
 }
