@@ -212,6 +212,26 @@ public final class ToolchainStep implements PassStep {
     repairTags(rec, activePresent);
     if (activePresent && fingerprint.equals(rec.active().fingerprint())) {
       backoff.remove(t.name());
+      if (rec.last() == null || !"active".equals(rec.last().status())) {
+        // e.g. the manifest was reverted to the active image after a failed attempt
+        rec =
+            rec.withLast(
+                new ToolchainRecord.Result(
+                    "active",
+                    null,
+                    rec.active().image(),
+                    rec.active().digest(),
+                    rec.active().imageId(),
+                    null,
+                    0,
+                    null,
+                    clock.instant().toString()));
+        state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
+        log.info(
+            "event=toolchain.current name={} image_id={} reason=\"manifest matches the active image\"",
+            t.name(),
+            rec.active().imageId());
+      }
       return;
     }
     Backoff b = backoff.get(t.name());
@@ -357,7 +377,8 @@ public final class ToolchainStep implements PassStep {
       context.report().stepError();
       collectPending = true;
       log.error(
-          "event=toolchain.failed name={} image={} step={} kind={} cause=\"{}\" active={} next_attempt_in={}",
+          "event=toolchain.failed name={} image={} step={} kind={} cause=\"{}\" active={}"
+              + " next_attempt=\"first pass after {}\"",
           t.name(),
           t.image(),
           step,

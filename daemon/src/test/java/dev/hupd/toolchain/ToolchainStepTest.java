@@ -339,4 +339,18 @@ class ToolchainStepTest {
     assertThat(r.stepErrors()).isEqualTo(1);
     assertThat(record("jdk").active()).isNotNull();
   }
+
+  @Test
+  void revertingTheManifestToTheActiveImageClearsTheFailedStatus() {
+    manifest("jdk=" + D1);
+    pass();
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.of(1), "bad");
+    manifest("jdk=" + D2);
+    pass();
+    assertThat(record("jdk").last().status()).isEqualTo("failed");
+    manifest("jdk=" + D1);
+    pass();
+    assertThat(record("jdk").last().status()).isEqualTo("active");
+    assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D1);
+  }
 }
