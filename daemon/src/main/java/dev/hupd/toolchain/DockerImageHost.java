@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class DockerImageHost implements ImageHost {
   static final String OWNER_LABEL = "dev.hupd.owner";
 
   private static final int MAX_OUTPUT = 64 * 1024;
+  private static final Duration WAIT_SLICE = Duration.ofSeconds(1);
   private static final Logger log = LoggerFactory.getLogger(DockerImageHost.class);
 
   private final DockerEngine engine;
@@ -122,7 +124,8 @@ public final class DockerImageHost implements ImageHost {
   }
 
   @Override
-  public VerifyRun verify(String imageId, Toolchain.Verify spec, String toolchain)
+  public VerifyRun verify(
+      String imageId, Toolchain.Verify spec, String toolchain, BooleanSupplier stopping)
       throws HostException {
     DockerEngine d = engine();
     String id = null;
@@ -148,7 +151,20 @@ public final class DockerImageHost implements ImageHost {
         return new VerifyRun(
             OptionalInt.of(127), "verify container did not start: " + e.getMessage());
       }
-      OptionalInt exit = d.waitExit(id, spec.timeout());
+      // wait in short slices so that a shutdown does not sit out the whole verify timeout
+      long deadline = System.nanoTime() + spec.timeout().toNanos();
+      OptionalInt exit = OptionalInt.empty();
+      while (exit.isEmpty()) {
+        if (stopping.getAsBoolean()) {
+          d.kill(id);
+          return new VerifyRun(OptionalInt.empty(), "", true);
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        exit = d.waitExit(id, Duration.ofNanos(Math.min(left, WAIT_SLICE.toNanos())));
+      }
       if (exit.isEmpty()) {
         d.kill(id);
       }

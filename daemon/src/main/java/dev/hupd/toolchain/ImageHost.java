@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * What the reconciler needs from the container engine, in its own words. The production
@@ -26,8 +27,13 @@ public interface ImageHost {
    *
    * @param exitCode empty when it did not finish within its timeout (it was killed)
    * @param output combined stdout/stderr, capped
+   * @param interrupted true when it was stopped because hupd is shutting down (no verdict)
    */
-  record VerifyRun(OptionalInt exitCode, String output) {}
+  record VerifyRun(OptionalInt exitCode, String output, boolean interrupted) {
+    public VerifyRun(OptionalInt exitCode, String output) {
+      this(exitCode, output, false);
+    }
+  }
 
   /** The local image a reference names, if present. */
   Optional<LocalImage> find(String reference) throws HostException;
@@ -38,8 +44,13 @@ public interface ImageHost {
   /** Builds {@code FROM <baseImageId>} plus {@code lines}, tagged {@code tag}; returns the id. */
   String build(String baseImageId, String lines, String tag, Duration timeout) throws HostException;
 
-  /** Runs the verify command in a fresh container that is always removed afterwards. */
-  VerifyRun verify(String imageId, Toolchain.Verify spec, String toolchain) throws HostException;
+  /**
+   * Runs the verify command in a fresh container that is always removed afterwards; stops early
+   * (interrupted, no verdict) once {@code stopping} turns true.
+   */
+  VerifyRun verify(
+      String imageId, Toolchain.Verify spec, String toolchain, BooleanSupplier stopping)
+      throws HostException;
 
   void tag(String imageId, String repository, String tag) throws HostException;
 

@@ -291,7 +291,14 @@ public final class ToolchainStep implements PassStep {
       if (!rec.verified().contains(verifiedKey)) {
         step = "verify";
         long v0 = System.nanoTime();
-        ImageHost.VerifyRun run = host.verify(imageId, t.verify(), t.name());
+        ImageHost.VerifyRun run = host.verify(imageId, t.verify(), t.name(), context::stopping);
+        if (run.interrupted()) {
+          log.info(
+              "event=toolchain.verify-interrupted name={} image={} next=\"verified again after restart\"",
+              t.name(),
+              t.image());
+          return;
+        }
         verifyMs = Duration.ofNanos(System.nanoTime() - v0).toMillis();
         output = excerpt(run.output());
         String failure = judge(t, run);

@@ -266,6 +266,26 @@ class ToolchainProcessIT {
   }
 
   @Test
+  void sigtermDuringAVerifyStopsPromptlyAndLeavesNothingHalfDone() throws Exception {
+    manifest(v2, "[\"sh\",\"-c\",\"sleep 60; cat /version\"]");
+    try (HupdProcess hupd = hupd("run")) {
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (docker.containersWithLabel("dev.hupd.verify=" + name).isEmpty()) {
+        assertThat(System.nanoTime()).as("verify container never appeared").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      long t0 = System.nanoTime();
+      hupd.signal("TERM");
+      assertThat(hupd.awaitExit(WAIT)).isZero();
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+      assertThat(hupd.lines())
+          .anyMatch(l -> l.contains("event=toolchain.verify-interrupted name=" + name));
+    }
+    assertThat(docker.containersWithLabel("dev.hupd.verify=" + name)).isEmpty();
+    assertThat(activeId()).isNull();
+  }
+
+  @Test
   void collectionKeepsThePreviousAndNeverRemovesAnImageInUse() throws Exception {
     manifest(c1);
     try (HupdProcess hupd = hupd("--verbose", "run")) {

@@ -99,7 +99,11 @@ final class FakeImageHost implements ImageHost {
   }
 
   @Override
-  public VerifyRun verify(String imageId, Toolchain.Verify spec, String toolchain)
+  public VerifyRun verify(
+      String imageId,
+      Toolchain.Verify spec,
+      String toolchain,
+      java.util.function.BooleanSupplier stopping)
       throws HostException {
     checkUp();
     operations.add("verify " + imageId);
