@@ -15,11 +15,7 @@ import dev.hupd.metadata.StateStore;
 import dev.hupd.metadata.Transition;
 import dev.hupd.poll.LogLimiter;
 import dev.hupd.source.SourceException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +118,7 @@ public final class HooksStep implements PassStep {
           "hook={} event=hook.read path={} sha256={} truthy={}",
           hook.name(),
           path,
-          sha256(Json.canonical(now)).substring(0, 16),
+          Json.sha256(Json.canonical(now)).substring(0, 16),
           Json.truthy(now));
     }
     Optional<Trigger> trigger = Transition.decide(hook.triggers(), old, now);
@@ -136,7 +132,7 @@ public final class HooksStep implements PassStep {
       context.report().add(new PassReport.HookOutcome(hook.name(), "no-change", ""));
       return;
     }
-    String change = sha256(Json.canonical(old) + "\u0000" + Json.canonical(now));
+    String change = Json.sha256(Json.canonical(old) + "\u0000" + Json.canonical(now));
     OptionalInt cap = hook.maxFailures().isPresent() ? hook.maxFailures() : defaultMaxFailures;
     int failedBefore = state.failures(hook.stateKey(), change);
     if (cap.isPresent() && failedBefore >= cap.getAsInt()) {
@@ -264,15 +260,5 @@ public final class HooksStep implements PassStep {
       env.put("CFN_NEW_" + suffix, Json.forEnvironment(now));
     }
     return env;
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

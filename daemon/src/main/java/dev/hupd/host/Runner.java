@@ -102,19 +102,8 @@ public record Runner(
 
   /** A stable short id of this hupd: its state folder. */
   static String owner(java.nio.file.Path stateDir) {
-    try {
-      byte[] h =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(
-                  stateDir
-                      .toAbsolutePath()
-                      .normalize()
-                      .toString()
-                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(h).substring(0, 12);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return dev.hupd.metadata.Json.sha256(stateDir.toAbsolutePath().normalize().toString())
+        .substring(0, 12);
   }
 
   private static Map<String, String> systemProperties() {

@@ -257,4 +257,16 @@ public final class Json {
     }
     out.append('"');
   }
+
+  /** Hex SHA-256 of the text's UTF-8 bytes (fingerprints of values and changes). */
+  public static String sha256(String text) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK always has SHA-256", e);
+    }
+  }
 }

@@ -4,21 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hupd.apply.PassContext;
 import dev.hupd.apply.PassStep;
 import dev.hupd.config.Durations;
+import dev.hupd.metadata.Json;
 import dev.hupd.metadata.MetadataPath;
 import dev.hupd.metadata.PathValue;
 import dev.hupd.metadata.StackResource;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.LogLimiter;
 import dev.hupd.source.SourceException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -576,12 +573,13 @@ public final class ToolchainStep implements PassStep {
   }
 
   static String fingerprint(Toolchain t) {
-    return sha256(t.image() + "\u0000" + t.build().orElse("") + "\u0000" + verifyFingerprint(t));
+    return Json.sha256(
+        t.image() + "\u0000" + t.build().orElse("") + "\u0000" + verifyFingerprint(t));
   }
 
   static String verifyFingerprint(Toolchain t) {
     Toolchain.Verify v = t.verify();
-    return sha256(
+    return Json.sha256(
             String.join("\u0001", v.command())
                 + "\u0000"
                 + v.exitCode()
@@ -628,16 +626,6 @@ public final class ToolchainStep implements PassStep {
   private void warnOnce(String key, String format, Object... args) {
     if (limiter.admit(key, Duration.ofMinutes(15)) >= 0) {
       log.warn(format, args);
-    }
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }
