@@ -245,7 +245,7 @@ public final class ActionRunner {
   }
 
   /** Control characters (escape sequences, NUL, CR) shown as {@code \xNN}, tabs kept. */
-  static String printable(String line) {
+  public static String printable(String line) {
     StringBuilder out = null;
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);

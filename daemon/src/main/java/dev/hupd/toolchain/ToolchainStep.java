@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hupd.apply.PassContext;
 import dev.hupd.apply.PassStep;
 import dev.hupd.config.Durations;
+import dev.hupd.hooks.ActionRunner;
 import dev.hupd.metadata.Json;
 import dev.hupd.metadata.MetadataPath;
 import dev.hupd.metadata.PathValue;
 import dev.hupd.metadata.StackResource;
 import dev.hupd.metadata.StateStore;
+import dev.hupd.poll.Backoff;
 import dev.hupd.poll.LogLimiter;
 import dev.hupd.source.SourceException;
 import java.time.Clock;
@@ -40,15 +42,20 @@ public final class ToolchainStep implements PassStep {
   private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(30);
   private static final Duration MAX_RETRY = Duration.ofHours(1);
+
+  /** Between attempts of one failing toolchain: 30 s doubling to 1 h (attempts are not capped). */
+  private static final Backoff RETRY =
+      new Backoff(FIRST_RETRY, MAX_RETRY, Integer.MAX_VALUE, MAX_RETRY);
+
   private static final int OUTPUT_EXCERPT = 2048;
 
-  private record Backoff(String fingerprint, int failures, Instant notBefore) {}
+  private record Pending(String fingerprint, int failures, Instant notBefore) {}
 
   private final MetadataPath manifestPath;
   private final ImageHost host;
   private final LogLimiter limiter;
   private final Clock clock;
-  private final Map<String, Backoff> backoff = new HashMap<>();
+  private final Map<String, Pending> backoff = new HashMap<>();
   private boolean cleanedUp;
   private boolean collectPending = true;
 
@@ -231,7 +238,7 @@ public final class ToolchainStep implements PassStep {
       }
       return;
     }
-    Backoff b = backoff.get(t.name());
+    Pending b = backoff.get(t.name());
     if (b != null
         && b.fingerprint().equals(fingerprint)
         && clock.instant().isBefore(b.notBefore())) {
@@ -377,7 +384,7 @@ public final class ToolchainStep implements PassStep {
       state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
       int failures = b != null && b.fingerprint().equals(fingerprint) ? b.failures() + 1 : 1;
       Duration wait = retryDelay(failures);
-      backoff.put(t.name(), new Backoff(fingerprint, failures, clock.instant().plus(wait)));
+      backoff.put(t.name(), new Pending(fingerprint, failures, clock.instant().plus(wait)));
       context.report().stepError();
       collectPending = true;
       log.error(
@@ -565,11 +572,7 @@ public final class ToolchainStep implements PassStep {
   }
 
   static Duration retryDelay(int failures) {
-    Duration d = FIRST_RETRY;
-    for (int i = 1; i < failures && d.compareTo(MAX_RETRY) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : d;
+    return RETRY.ceiling(failures);
   }
 
   static String fingerprint(Toolchain t) {
@@ -602,20 +605,9 @@ public final class ToolchainStep implements PassStep {
     return output.length() <= OUTPUT_EXCERPT ? output : output.substring(0, OUTPUT_EXCERPT) + "…";
   }
 
-  /** Control characters as {@code \\xNN}, quotes as {@code '}: safe inside a key="value" log. */
+  /** Action-output escaping, plus quotes as {@code '}: safe inside a key="value" log. */
   static String printable(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '"') {
-        out.append('\'');
-      } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        out.append(String.format("\\x%02x", (int) c));
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
+    return ActionRunner.printable(s).replace('"', '\'');
   }
 
   private static String oneLine(String output) {
