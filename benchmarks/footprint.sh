@@ -72,29 +72,12 @@ die() {
   exit 1
 }
 
+# shellcheck source=benchmarks/lib.sh
+. "$repo/benchmarks/lib.sh"
+
 # ---------------------------------------------------------------- environment (loopback only)
 
-# Static fake credentials and a fixed region; no instance metadata, no profiles, no proxies.
-export AWS_EC2_METADATA_DISABLED=true
-export AWS_REGION=eu-west-1
-export AWS_DEFAULT_REGION=eu-west-1
-export AWS_ACCESS_KEY_ID=AKIDBENCHONLY
-export AWS_SECRET_ACCESS_KEY=bench-secret-not-real
-export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1
-unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ROLE_ARN \
-  AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
-  AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDFORMATION \
-  HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy 2>/dev/null || true
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-# The shipped JVM flags only (./hupd appends HUPD_JAVA_OPTS).
-if [ -n "${HUPD_JAVA_OPTS-}" ]; then
-  say "note: ignoring HUPD_JAVA_OPTS='$HUPD_JAVA_OPTS' (measuring the shipped flags)"
-fi
-unset HUPD_JAVA_OPTS
-if [ -n "${JAVA_TOOL_OPTIONS-}${JDK_JAVA_OPTIONS-}" ]; then
-  say "warning: JAVA_TOOL_OPTIONS/JDK_JAVA_OPTIONS are set and will change the figures"
-fi
-java_cmd=${JAVA:-java}
+bench_loopback_env
 
 # ---------------------------------------------------------------- temp folder, process cleanup
 
@@ -102,30 +85,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hupd-bench.XXXXXX")
 export AWS_CONFIG_FILE="$work/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
 started_pids=""
 
-stop_pid() { # stop_pid PID TIMEOUT: SIGTERM, wait, SIGKILL; sets stopped_rc (exit status or "timeout")
-  local pid=$1 limit=$2 waited=0
-  stopped_rc=0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((limit * 20)) ]; do
-      pause 50
-      waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-      stopped_rc=timeout
-      return 0
-    fi
-  fi
-  wait "$pid" 2>/dev/null || stopped_rc=$?
-}
 
-forget_pid() {
-  local p kept=""
-  for p in $started_pids; do [ "$p" = "$1" ] || kept="$kept $p"; done
-  started_pids=$kept
-}
 
 cleanup() {
   local rc=$? p
@@ -145,23 +105,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Sub-second sleeps without forking: a read with a timeout on a FIFO nobody writes to.
-mkfifo "$work/pause.fifo"
-exec {pause_fd}<>"$work/pause.fifo"
-pause() { # pause MILLISECONDS
-  read -r -t "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))" -u "$pause_fd" _ || true
-}
+bench_init_pause
 
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
 # ---------------------------------------------------------------- build
 
-stale() { # stale TARGET PATH...: true when TARGET is missing or older than a file under PATHs
-  local target=$1
-  shift
-  [ -e "$target" ] || return 0
-  [ -n "$(find "$@" -type f -newer "$target" -print -quit 2>/dev/null)" ]
-}
 
 main_stale=no
 test_stale=no
@@ -281,9 +229,6 @@ wait_log() {
   done
 }
 
-log_time_us() { # log_time_us LINE: the ISO timestamp that starts a hupd log line, in µs
-  date -d "${1%% *}" +%s%6N
-}
 
 read_proc() { # read_proc PID: sets rss_kib hwm_kib threads cpu_ticks
   local key val rest
@@ -461,7 +406,6 @@ fi
 
 # ---------------------------------------------------------------- report
 
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
 echo
 echo "hupd footprint benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
