@@ -14,7 +14,6 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,51 +111,7 @@ public final class FileMetadataSource implements MetadataSource {
       throw new SourceException(
           SourceException.Kind.INVALID, "InvalidJson", path + " is " + e.getMessage(), null);
     }
-    JsonNode resources = root.path("Resources");
-    if (!resources.isObject()) {
-      throw invalid("Resources", "an object of {\"<LogicalId>\": {...}}");
-    }
-    JsonNode r = resources.get(logicalId);
-    if (r == null) {
-      throw new SourceException(
-          SourceException.Kind.NOT_FOUND,
-          "ResourceNotFound",
-          "resource " + logicalId + " is not in " + path,
-          null);
-    }
-    if (!r.isObject()) {
-      throw invalid("Resources." + logicalId, "an object");
-    }
-    String field = "Resources." + logicalId + ".";
-    String type = text(r, "ResourceType", field).orElse("AWS::CloudFormation::Init");
-    String status = text(r, "ResourceStatus", field).orElse("UPDATE_COMPLETE");
-    Optional<String> physical = text(r, "PhysicalResourceId", field);
-    Optional<Instant> updated = Optional.empty();
-    Optional<String> stamp = text(r, "LastUpdatedTimestamp", field);
-    if (stamp.isPresent()) {
-      try {
-        updated = Optional.of(Instant.parse(stamp.get()));
-      } catch (DateTimeParseException e) {
-        throw invalid(
-            field + "LastUpdatedTimestamp", "an ISO-8601 UTC time such as 2026-12-04T10:00:00Z");
-      }
-    }
-    JsonNode metadata = r.get("Metadata");
-    Optional<String> metadataText;
-    if (metadata == null || metadata.isNull()) {
-      metadataText = Optional.empty();
-    } else if (metadata.isTextual()) {
-      try {
-        Json.parse(metadata.textValue());
-      } catch (IllegalArgumentException e) {
-        throw invalid(
-            field + "Metadata", "a JSON object or a string holding JSON (" + e.getMessage() + ")");
-      }
-      metadataText = Optional.of(metadata.textValue());
-    } else {
-      metadataText = Optional.of(metadata.toString());
-    }
-    return new StackResource(logicalId, type, status, physical, updated, metadataText);
+    return StackDocument.describe(root, logicalId, path.toString());
   }
 
   /** CloudFormation caps a whole template at 1 MB; anything far beyond is not metadata. */
@@ -165,25 +120,6 @@ public final class FileMetadataSource implements MetadataSource {
       throw new SourceException(
           SourceException.Kind.INVALID, "TooLarge", file + " is larger than 4 MiB", null);
     }
-  }
-
-  private Optional<String> text(JsonNode r, String name, String prefix) throws SourceException {
-    JsonNode v = r.get(name);
-    if (v == null || v.isNull()) {
-      return Optional.empty();
-    }
-    if (!v.isTextual()) {
-      throw invalid(prefix + name, "a string");
-    }
-    return Optional.of(v.textValue());
-  }
-
-  private SourceException invalid(String field, String expected) {
-    return new SourceException(
-        SourceException.Kind.INVALID,
-        "InvalidField",
-        path + ": field " + field + " must be " + expected,
-        null);
   }
 
   /**
