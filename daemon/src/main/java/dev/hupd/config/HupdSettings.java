@@ -32,6 +32,7 @@ import java.util.OptionalInt;
  * @param cfnHupState cfn-hup's state file to import on first start; empty = don't
  * @param file the settings file, or empty when defaults are used
  * @param toolchains the toolchain reconcile, when {@code toolchains-path} is set
+ * @param fleet fleet coordination (canary-first rollout), when {@code store} is set
  */
 public record HupdSettings(
     Source source,
@@ -47,7 +48,39 @@ public record HupdSettings(
     Optional<Path> logFile,
     Optional<Path> cfnHupState,
     Optional<Path> file,
-    Optional<Toolchains> toolchains) {
+    Optional<Toolchains> toolchains,
+    Optional<Fleet> fleet) {
+
+  /**
+   * Settings of fleet coordination (docs/rollout.md §3).
+   *
+   * @param store where the fleet's records live
+   * @param name the fleet: records sit under {@code /hupd/<name>}
+   * @param agentId this agent's id; empty = the EC2 instance id from instance metadata
+   * @param roles this agent's roles; {@code canary} makes it a canary candidate
+   * @param rolloutPath where the rollout policy sits in the metadata
+   * @param ssmEndpoint SSM endpoint override (tests, VPC endpoints)
+   * @param region SSM region; empty = as for CloudFormation
+   * @param registerEvery how often a canary candidate reads CloudFormation for new content
+   */
+  public record Fleet(
+      Store store,
+      String name,
+      Optional<String> agentId,
+      java.util.Set<String> roles,
+      Optional<MetadataPath> rolloutPath,
+      Optional<URI> ssmEndpoint,
+      Optional<String> region,
+      Duration registerEvery) {}
+
+  /** Where a fleet's records live. */
+  public sealed interface Store {
+    /** SSM Parameter Store. */
+    record Ssm() implements Store {}
+
+    /** A local folder shared by agents on one machine. */
+    record Dir(Path path) implements Store {}
+  }
 
   /**
    * Settings of the Docker toolchain reconcile.
@@ -74,11 +107,22 @@ public record HupdSettings(
 
     /** A local JSON file or a folder of {@code <LogicalId>.json} files. */
     record LocalFile(Path path) implements Source {}
+
+    /** Documents published with {@code hupd push}, read from the fleet's store. */
+    record Pushed() implements Source {}
   }
 
   private static final Map<String, String> KEYS =
       Map.ofEntries(
-          Map.entry("source", "cloudformation or file:<path>"),
+          Map.entry("source", "cloudformation, file:<path> or store (documents from hupd push)"),
+          Map.entry("store", "ssm or dir:<path>"),
+          Map.entry("fleet", "a fleet name of letters, digits, '.', '_' or '-' (1-64)"),
+          Map.entry("agent-id", "an agent id of letters, digits, '.', '_' or '-' (1-64)"),
+          Map.entry("roles", "comma-separated role names, e.g. canary"),
+          Map.entry("rollout-path", "Resources.<LogicalId>.Metadata.<key>"),
+          Map.entry("ssm-url", "http[s]://host[:port]"),
+          Map.entry("ssm-region", "an AWS region such as eu-west-1"),
+          Map.entry("register-every", Durations.EXPECTED),
           Map.entry("state-dir", "a folder path"),
           Map.entry("poll-seconds", "a whole number of seconds >= 1"),
           Map.entry("first-poll-splay", Durations.EXPECTED),
@@ -108,6 +152,7 @@ public record HupdSettings(
         Optional.empty(),
         Optional.empty(),
         Optional.of(DEFAULT_CFN_HUP_STATE),
+        Optional.empty(),
         Optional.empty(),
         Optional.empty());
   }
@@ -165,6 +210,8 @@ public record HupdSettings(
         source = new Source.CloudFormation();
       } else if (t.startsWith("file:") && t.length() > 5) {
         source = new Source.LocalFile(base.resolve(t.substring(5)).normalize());
+      } else if (t.equalsIgnoreCase("store")) {
+        source = new Source.Pushed();
       } else {
         v.problem("source", "unknown source '" + t + "'", KEYS.get("source"));
       }
@@ -241,6 +288,7 @@ public record HupdSettings(
         toolchains = Optional.of(new Toolchains(path.get(), socket, dockerConfig));
       }
     }
+    Optional<Fleet> fleet = fleet(v, base, source);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -258,7 +306,91 @@ public record HupdSettings(
         logFile,
         cfnHupState,
         Optional.of(file),
-        toolchains);
+        toolchains,
+        fleet);
+  }
+
+  private static Optional<Fleet> fleet(Values v, Path base, Source source) {
+    Optional<String> storeText = v.text("store");
+    if (storeText.isEmpty()) {
+      for (String k :
+          List.of(
+              "fleet",
+              "agent-id",
+              "roles",
+              "rollout-path",
+              "ssm-url",
+              "ssm-region",
+              "register-every")) {
+        if (v.text(k).isPresent()) {
+          v.problem(k, "needs a store to coordinate through", "also set store = ssm or dir:<path>");
+        }
+      }
+      if (source instanceof Source.Pushed) {
+        v.problem("source", "source = store needs a store", "also set store = ssm or dir:<path>");
+      }
+      return Optional.empty();
+    }
+    Store store;
+    String t = storeText.get();
+    if (t.equalsIgnoreCase("ssm")) {
+      store = new Store.Ssm();
+    } else if (t.startsWith("dir:") && t.length() > 4) {
+      store = new Store.Dir(base.resolve(t.substring(4)).normalize());
+    } else {
+      v.problem("store", "unknown store '" + t + "'", KEYS.get("store"));
+      return Optional.empty();
+    }
+    Optional<String> name = v.text("fleet");
+    if (name.isEmpty()) {
+      v.problem("fleet", "missing: a store needs a fleet name", KEYS.get("fleet"));
+      return Optional.empty();
+    }
+    if (!name.get().matches("[A-Za-z0-9_.-]{1,64}")) {
+      v.problem("fleet", "not a fleet name: '" + name.get() + "'", KEYS.get("fleet"));
+    }
+    Optional<String> agent = v.text("agent-id");
+    if (agent.isPresent() && !agent.get().matches("[A-Za-z0-9_.-]{1,64}")) {
+      v.problem("agent-id", "not an agent id: '" + agent.get() + "'", KEYS.get("agent-id"));
+    }
+    java.util.Set<String> roles = new java.util.TreeSet<>();
+    for (String r : v.text("roles").orElse("").split(",")) {
+      String role = r.strip();
+      if (role.isEmpty()) {
+        continue;
+      }
+      if (!role.matches("[A-Za-z0-9_.-]{1,64}")) {
+        v.problem("roles", "not a role name: '" + role + "'", KEYS.get("roles"));
+      }
+      roles.add(role);
+    }
+    Optional<MetadataPath> rolloutPath = Optional.empty();
+    Optional<String> rp = v.text("rollout-path");
+    if (rp.isPresent()) {
+      String[] error = new String[1];
+      Optional<MetadataPath> path = MetadataPath.parse(rp.get(), error);
+      if (path.isEmpty() || path.get().target() != MetadataPath.Target.METADATA) {
+        v.problem(
+            "rollout-path",
+            path.isEmpty() ? error[0] : "must point into Metadata",
+            "Resources.<LogicalId>.Metadata.<key>, e.g. Resources.AgentLaunchTemplate.Metadata.Rollout");
+      } else {
+        rolloutPath = path;
+      }
+    }
+    Optional<URI> ssmUrl = v.uri("ssm-url");
+    Optional<String> region = v.text("ssm-region");
+    Duration every = v.duration("register-every", false).orElse(Duration.ofSeconds(30));
+    return Optional.of(
+        new Fleet(
+            store,
+            name.get(),
+            agent,
+            java.util.Set.copyOf(roles),
+            rolloutPath,
+            ssmUrl,
+            region,
+            every));
   }
 
   private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {

@@ -46,6 +46,7 @@ public final class ActionRunner {
   private final Optional<String> kill;
   private final Optional<String> setpriv;
   private volatile long stopDeadlineNanos = Long.MAX_VALUE;
+  private volatile Map<String, String> passEnvironment = Map.of();
 
   /**
    * @param baseEnvironment the daemon's environment (normally {@code System.getenv()})
@@ -68,10 +69,19 @@ public final class ActionRunner {
     stopDeadlineNanos = System.nanoTime() + grace.toNanos();
   }
 
+  /**
+   * Variables added to every action until changed, e.g. {@code HUPD_REVISION} and {@code
+   * HUPD_ROLLBACK} during a rollout pass.
+   */
+  public void setPassEnvironment(Map<String, String> extra) {
+    passEnvironment = Map.copyOf(extra);
+  }
+
   public ActionResult run(ActionRequest request) {
     long start = System.nanoTime();
     List<String> command = new ArrayList<>();
     Map<String, String> env = new HashMap<>(baseEnvironment);
+    env.putAll(passEnvironment);
     String path = env.get("PATH");
     if (path == null || path.isBlank()) {
       env.put("PATH", DEFAULT_PATH);

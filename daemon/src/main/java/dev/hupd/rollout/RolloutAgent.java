@@ -217,6 +217,16 @@ public final class RolloutAgent {
     return localBusy || direct != 0 || (hold != null && !hold.step.equals("baking"));
   }
 
+  /** Whether this agent holds an open follower turn: claimed and not yet closed (in flight). */
+  public boolean inTurn() {
+    return hold != null && hold.kind.equals("turn") && !hold.step.equals("claiming");
+  }
+
+  /** Whether this agent holds a canary seat attempt right now. */
+  public boolean inSeat() {
+    return hold != null && hold.kind.equals("seat") && !hold.step.equals("claiming");
+  }
+
   /** A seat or turn this agent holds, e.g. {@code seat rev 8 (baking)}; empty when none. */
   public String holding() {
     return hold == null ? "" : hold.kind + " rev " + hold.rev + " (" + hold.step + ")";
@@ -715,7 +725,7 @@ public final class RolloutAgent {
   }
 
   private void begin(long rev, String content, long from, boolean rollback, Optional<Policy> p) {
-    String sha = Json.sha256(content);
+    String sha = Publisher.identity(content);
     cache.put(sha, content);
     counters.switches++;
     localBusy = true;
@@ -855,9 +865,9 @@ public final class RolloutAgent {
     if (cached.isPresent()) {
       return cached.get();
     }
-    String text = contents.load(meta.path("content"));
+    String text = Publisher.compact(contents.load(meta.path("content")));
     counters.reads++;
-    if (!Json.sha256(text).equals(sha)) {
+    if (!Publisher.identity(text).equals(sha)) {
       throw new StoreException(
           StoreException.Kind.INVALID,
           names.meta(r) + ": content sha256 differs from the record's " + sha);

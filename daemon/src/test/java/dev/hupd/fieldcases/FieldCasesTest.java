@@ -111,7 +111,8 @@ class FieldCasesTest {
         d.logFile(),
         Optional.empty(),
         d.file(),
-        d.toolchains());
+        d.toolchains(),
+        d.fleet());
   }
 
   Map<String, String> env() {
