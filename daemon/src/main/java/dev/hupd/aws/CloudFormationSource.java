@@ -1,7 +1,6 @@
 package dev.hupd.aws;
 
 import dev.hupd.config.ConfigException;
-import dev.hupd.config.CredentialFile;
 import dev.hupd.config.HupdSettings;
 import dev.hupd.config.MainConfig;
 import dev.hupd.metadata.StackResource;
@@ -14,15 +13,10 @@ import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.ProxyConfiguration;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.CloudFormationException;
@@ -76,50 +70,17 @@ public final class CloudFormationSource implements MetadataSource {
     RegionResolver.Resolved region =
         RegionResolver.resolve(main, env, RegionResolver.fromInstanceMetadata(imds));
     URI endpoint = Endpoints.cloudFormation(region.region(), main.url());
-    AwsCredentialsProvider credentials;
-    String credentialSource;
-    if (main.role().isPresent()) {
-      credentials = new RoleCredentials(imds, main.role().get());
-      credentialSource = "role " + main.role().get();
-    } else if (main.credentialFile().isPresent()) {
-      CredentialFile.Keys keys = CredentialFile.read(main.credentialFile().get(), main.file(), 0);
-      credentials =
-          StaticCredentialsProvider.create(
-              AwsBasicCredentials.create(keys.accessKeyId(), keys.secretKey()));
-      credentialSource = "credential-file " + main.credentialFile().get();
-    } else {
-      credentials = DefaultCredentialsProvider.builder().build();
-      credentialSource = "SDK default chain";
-    }
+    HostCredentials host = HostCredentials.of(main, imds);
+    AwsCredentialsProvider credentials = host.provider();
+    String credentialSource = host.description();
     Optional<URI> proxy =
         ProxySelection.choose(endpoint, settings.proxy(), main.proxy(), env, jvmProperties);
-    ProxyConfiguration.Builder proxyConfig =
-        ProxyConfiguration.builder()
-            .useSystemPropertyValues(false)
-            .useEnvironmentVariablesValues(false);
-    if (proxy.isPresent()) {
-      URI p = proxy.get();
-      proxyConfig.endpoint(
-          URI.create("http://" + p.getHost() + ":" + (p.getPort() < 0 ? 80 : p.getPort())));
-      if (p.getUserInfo() != null) {
-        String[] userPass = p.getUserInfo().split(":", 2);
-        proxyConfig.username(userPass[0]);
-        if (userPass.length > 1) {
-          proxyConfig.password(userPass[1]);
-        }
-      }
-    }
     CloudFormationClient client =
         CloudFormationClient.builder()
             .region(Region.of(region.region()))
             .endpointOverride(endpoint)
             .credentialsProvider(credentials)
-            .httpClient(
-                UrlConnectionHttpClient.builder()
-                    .connectionTimeout(Duration.ofSeconds(5))
-                    .socketTimeout(Duration.ofSeconds(30))
-                    .proxyConfiguration(proxyConfig.build())
-                    .build())
+            .httpClient(HttpClients.urlConnection(proxy))
             .overrideConfiguration(
                 o ->
                     o.retryStrategy(AwsRetryStrategy.doNotRetry())

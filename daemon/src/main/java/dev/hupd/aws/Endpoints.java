@@ -3,7 +3,7 @@ package dev.hupd.aws;
 import java.net.URI;
 import java.util.Optional;
 
-/** The CloudFormation endpoint: {@code url=} exactly as written, else derived from the region. */
+/** Service endpoints: an override exactly as written, else derived from the region. */
 public final class Endpoints {
 
   private Endpoints() {}
@@ -13,6 +13,14 @@ public final class Endpoints {
       return url.get();
     }
     return URI.create("https://cloudformation." + region + "." + dnsSuffix(region));
+  }
+
+  /** SSM's endpoint, {@code https://ssm.<region>.amazonaws.com} unless overridden. */
+  public static URI ssm(String region, Optional<URI> override) {
+    if (override.isPresent()) {
+      return override.get();
+    }
+    return URI.create("https://ssm." + region + "." + dnsSuffix(region));
   }
 
   static String dnsSuffix(String region) {

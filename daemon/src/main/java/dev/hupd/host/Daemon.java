@@ -64,8 +64,19 @@ public final class Daemon {
     try (InstanceLock lock = InstanceLock.acquire(config.settings().stateDir())) {
       StateStore state =
           StateStore.open(config.settings().stateDir(), config.settings().cfnHupState());
+      boolean fleet = config.settings().fleet().isPresent();
+      if (fleet && once) {
+        log.error(
+            "event=daemon.usage reason=\"once is not available with a store: a fleet agent only"
+                + " switches through the rollout\" hint=\"use hupd run\"");
+        return EXIT_USAGE;
+      }
+      dev.hupd.source.PinnedSource pinned = new dev.hupd.source.PinnedSource();
       try {
-        runner = Runner.build(config, state, env, wakeup, limiter);
+        runner =
+            fleet
+                ? Runner.build(config, state, env, wakeup, limiter, pinned)
+                : Runner.build(config, state, env, wakeup, limiter);
       } catch (ConfigException e) {
         reportProblems(e);
         return EXIT_CONFIG;
@@ -74,6 +85,9 @@ public final class Daemon {
         return EXIT_CONFIG;
       }
       try {
+        if (fleet) {
+          return new FleetLoop(config, state, wakeup, lock, pinned, () -> runner, env).run();
+        }
         return once ? runOnce() : loop(state, lock);
       } finally {
         runner.close();

@@ -58,14 +58,31 @@ public record Runner(
       Sleeper sleeper,
       LogLimiter limiter)
       throws ConfigException {
+    return build(c, state, env, sleeper, limiter, configuredSource(c, env, sleeper));
+  }
+
+  /** The metadata source the settings name (CloudFormation or a file), with retries. */
+  public static MetadataSource configuredSource(
+      Configuration c, Map<String, String> env, Sleeper sleeper) throws ConfigException {
     HupdSettings s = c.settings();
     MetadataSource raw =
         s.source() instanceof HupdSettings.Source.LocalFile f
             ? new FileMetadataSource(f.path())
             : CloudFormationSource.create(c.cfnHup().main(), s, env, systemProperties());
-    MetadataSource source =
-        new RetryingSource(
-            raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
+    return new RetryingSource(
+        raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
+  }
+
+  /** A runner whose pipeline reads {@code source}; fleet mode pins it to a revision. */
+  public static Runner build(
+      Configuration c,
+      StateStore state,
+      Map<String, String> env,
+      Sleeper sleeper,
+      LogLimiter limiter,
+      MetadataSource source)
+      throws ConfigException {
+    HupdSettings s = c.settings();
     ActionRunner actions = new ActionRunner(env, c.cfnHup().main().umask());
     HooksStep hooks =
         new HooksStep(c.cfnHup().hooks(), actions, s.actionTimeout(), s.maxFailures(), limiter);
@@ -106,7 +123,7 @@ public record Runner(
         .substring(0, 12);
   }
 
-  private static Map<String, String> systemProperties() {
+  static Map<String, String> systemProperties() {
     Map<String, String> out = new TreeMap<>();
     Properties p = System.getProperties();
     for (String name : p.stringPropertyNames()) {

@@ -153,7 +153,8 @@ public final class FleetView {
     try {
       return Optional.of(Policy.parse(m.get().path("policy"), names.meta(r) + ".policy"));
     } catch (Policy.PolicyException e) {
-      return Optional.empty();
+      // gated, but written by a newer or broken publisher: stay gated with every default
+      return Optional.of(Policy.defaults());
     }
   }
 

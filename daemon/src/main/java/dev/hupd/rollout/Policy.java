@@ -279,8 +279,10 @@ public record Policy(
     ObjectNode n = Json.MAPPER.createObjectNode();
     ObjectNode c = n.putObject("canaries");
     c.put("count", canaryCount);
-    ArrayNode a = c.putArray("agents");
-    canaryAgents.forEach(a::add);
+    if (!canaryAgents.isEmpty()) {
+      ArrayNode a = c.putArray("agents");
+      canaryAgents.forEach(a::add);
+    }
     c.put("role", canaryRole);
     c.put("fallback", fallback);
     n.put("canaryGrace", canaryGrace.toMillis() + "ms");

@@ -94,7 +94,10 @@ public final class Publisher {
     }
   }
 
-  /** The newest revision number, probing forward from {@code head}'s hint. */
+  /**
+   * The newest revision number, probing forward from {@code head}'s hint; also reads the approval
+   * and control records of the few newest revisions, so {@link FleetView#target()} is known.
+   */
   public long latest(FleetView view) throws StoreException {
     Map<String, RolloutStore.Entry> got = store.get(List.of(names.head()));
     got.values().forEach(view::merge);
@@ -108,9 +111,28 @@ public final class Publisher {
       } else if (next.containsKey(names.meta(r + 1))) {
         r += 1;
       } else {
-        return view.latest();
+        break;
       }
     }
+    long latest = view.latest();
+    List<String> around = new java.util.ArrayList<>();
+    for (long k = latest; k > 0 && k > latest - 3; k--) {
+      around.add(names.meta(k));
+      around.add(names.approved(k));
+      around.add(names.ctl(k, 0));
+    }
+    long hint = view.head().path("approved").asLong(0);
+    if (hint > 0 && hint <= latest - 3) {
+      around.add(names.meta(hint));
+      around.add(names.approved(hint));
+    }
+    for (int i = 0; i < around.size(); i += RolloutStore.MAX_BATCH) {
+      store
+          .get(around.subList(i, Math.min(around.size(), i + RolloutStore.MAX_BATCH)))
+          .values()
+          .forEach(view::merge);
+    }
+    return latest;
   }
 
   /**
@@ -170,7 +192,7 @@ public final class Publisher {
         continue;
       }
       view.merge(new RolloutStore.Entry(names.meta(r), Records.write(meta), 1, clock.getAsLong()));
-      boolean firstEver = view.target() == 0;
+      boolean firstEver = view.target() == 0 && view.head().path("approved").asLong(0) == 0;
       boolean direct = governing.isEmpty() || firstEver;
       if (direct) {
         ObjectNode approved = Records.envelope("approved", who, "bootstrap", now);
