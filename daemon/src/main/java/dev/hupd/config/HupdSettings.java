@@ -62,6 +62,8 @@ public record HupdSettings(
    * @param ssmEndpoint SSM endpoint override (tests, VPC endpoints)
    * @param region SSM region; empty = as for CloudFormation
    * @param registerEvery how often a canary candidate reads CloudFormation for new content
+   * @param coordinate whether changes go through the canary-first rollout ({@code rollout = on},
+   *     the default); off reads pushed documents as a plain cfn-hup source
    */
   public record Fleet(
       Store store,
@@ -71,7 +73,8 @@ public record HupdSettings(
       Optional<MetadataPath> rolloutPath,
       Optional<URI> ssmEndpoint,
       Optional<String> region,
-      Duration registerEvery) {}
+      Duration registerEvery,
+      boolean coordinate) {}
 
   /** Where a fleet's records live. */
   public sealed interface Store {
@@ -123,6 +126,7 @@ public record HupdSettings(
           Map.entry("ssm-url", "http[s]://host[:port]"),
           Map.entry("ssm-region", "an AWS region such as eu-west-1"),
           Map.entry("register-every", Durations.EXPECTED),
+          Map.entry("rollout", "on or off"),
           Map.entry("state-dir", "a folder path"),
           Map.entry("poll-seconds", "a whole number of seconds >= 1"),
           Map.entry("first-poll-splay", Durations.EXPECTED),
@@ -381,6 +385,21 @@ public record HupdSettings(
     Optional<URI> ssmUrl = v.uri("ssm-url");
     Optional<String> region = v.text("ssm-region");
     Duration every = v.duration("register-every", false).orElse(Duration.ofSeconds(30));
+    boolean coordinate = true;
+    Optional<String> rollout = v.text("rollout");
+    if (rollout.isPresent()) {
+      if (rollout.get().equalsIgnoreCase("off")) {
+        coordinate = false;
+      } else if (!rollout.get().equalsIgnoreCase("on")) {
+        v.problem("rollout", "not on or off: '" + rollout.get() + "'", KEYS.get("rollout"));
+      }
+    }
+    if (!coordinate && !(source instanceof Source.Pushed)) {
+      v.problem(
+          "rollout",
+          "rollout = off only makes sense with source = store",
+          "source = store, or drop rollout = off");
+    }
     return Optional.of(
         new Fleet(
             store,
@@ -390,7 +409,8 @@ public record HupdSettings(
             rolloutPath,
             ssmUrl,
             region,
-            every));
+            every,
+            coordinate));
   }
 
   private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {

@@ -4,6 +4,7 @@ import dev.hupd.apply.PassReport;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.Durations;
+import dev.hupd.config.HupdSettings;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.LogLimiter;
 import java.io.IOException;
@@ -64,7 +65,7 @@ public final class Daemon {
     try (InstanceLock lock = InstanceLock.acquire(config.settings().stateDir())) {
       StateStore state =
           StateStore.open(config.settings().stateDir(), config.settings().cfnHupState());
-      boolean fleet = config.settings().fleet().isPresent();
+      boolean fleet = config.settings().fleet().map(HupdSettings.Fleet::coordinate).orElse(false);
       if (fleet && once) {
         log.error(
             "event=daemon.usage reason=\"once is not available with a store: a fleet agent only"

@@ -30,9 +30,12 @@ final class FleetHost implements Local {
   private final PinnedSource pinned;
   private final Supplier<Runner> runner;
   private final BooleanSupplier stopping;
+  private final String agentId;
   private Optional<Outcome> outcome = Optional.empty();
 
-  FleetHost(PinnedSource pinned, Supplier<Runner> runner, BooleanSupplier stopping) {
+  FleetHost(
+      PinnedSource pinned, Supplier<Runner> runner, BooleanSupplier stopping, String agentId) {
+    this.agentId = agentId;
     this.pinned = pinned;
     this.runner = runner;
     this.stopping = stopping;
@@ -46,9 +49,14 @@ final class FleetHost implements Local {
     ActionRunner actions = r.actions();
     actions.setPassEnvironment(
         Map.of(
-            "HUPD_REVISION", Long.toString(s.revision()),
-            "HUPD_FROM_REVISION", Long.toString(s.from()),
-            "HUPD_ROLLBACK", s.rollback() ? "1" : "0"));
+            "HUPD_AGENT",
+            agentId,
+            "HUPD_REVISION",
+            Long.toString(s.revision()),
+            "HUPD_FROM_REVISION",
+            Long.toString(s.from()),
+            "HUPD_ROLLBACK",
+            s.rollback() ? "1" : "0"));
     PassReport report;
     try {
       report = r.pipeline().runPass(stopping);
@@ -61,7 +69,21 @@ final class FleetHost implements Local {
       problems.add(report.readErrors() + " resource(s) unreadable");
     }
     if ((p == null || p.healthHooks()) && report.actionsFailed() > 0) {
-      problems.add(report.actionsFailed() + " hook action(s) failed");
+      List<String> hooks = new ArrayList<>();
+      for (PassReport.HookOutcome o : report.outcomes()) {
+        if (!o.result().equals("succeeded") && !o.result().equals("no-change")) {
+          hooks.add(
+              "hook "
+                  + o.hook()
+                  + " "
+                  + o.result()
+                  + (o.detail().isEmpty() ? "" : " (" + o.detail() + ")"));
+        }
+      }
+      problems.add(
+          hooks.isEmpty()
+              ? report.actionsFailed() + " hook action(s) failed"
+              : String.join(", ", hooks));
     }
     if ((p == null || p.healthToolchains()) && report.stepErrors() > 0) {
       problems.add(report.stepErrors() + " toolchain/step error(s)");

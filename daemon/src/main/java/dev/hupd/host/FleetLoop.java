@@ -110,7 +110,7 @@ final class FleetLoop {
             }
           }
         };
-    FleetHost host = new FleetHost(pinned, runner, wakeup::stopping);
+    FleetHost host = new FleetHost(pinned, runner, wakeup::stopping, agentId);
     boolean local = fleet.store() instanceof HupdSettings.Store.Dir;
     RolloutAgent agent =
         new RolloutAgent(

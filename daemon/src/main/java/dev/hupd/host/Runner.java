@@ -65,10 +65,27 @@ public record Runner(
   public static MetadataSource configuredSource(
       Configuration c, Map<String, String> env, Sleeper sleeper) throws ConfigException {
     HupdSettings s = c.settings();
-    MetadataSource raw =
-        s.source() instanceof HupdSettings.Source.LocalFile f
-            ? new FileMetadataSource(f.path())
-            : CloudFormationSource.create(c.cfnHup().main(), s, env, systemProperties());
+    MetadataSource raw;
+    if (s.source() instanceof HupdSettings.Source.LocalFile f) {
+      raw = new FileMetadataSource(f.path());
+    } else if (s.source() instanceof HupdSettings.Source.Pushed) {
+      HupdSettings.Fleet fleet = s.fleet().orElseThrow();
+      try {
+        raw =
+            new dev.hupd.rollout.StoreSource(
+                FleetStores.open(fleet, c, env), new dev.hupd.rollout.Names(fleet.name()));
+      } catch (dev.hupd.rollout.StoreException e) {
+        throw new ConfigException(
+            new dev.hupd.config.ConfigProblem(
+                s.file().orElse(HupdSettings.DEFAULT_FILE),
+                0,
+                "[hupd] store",
+                e.getMessage(),
+                "a usable store"));
+      }
+    } else {
+      raw = CloudFormationSource.create(c.cfnHup().main(), s, env, systemProperties());
+    }
     return new RetryingSource(
         raw, Backoff.standard(s.retryBudget()), sleeper, ThreadLocalRandom.current());
   }

@@ -764,7 +764,6 @@ public final class RolloutAgent {
     } else if (h.step.equals("rolling-back")) {
       h.reason = h.reason + (o.healthy() ? "" : "; rollback unhealthy: " + o.reason());
       h.step = "closing";
-      h.applyMs = o.tookMs();
       rollbackOk = o.healthy();
       save();
     }
