@@ -62,6 +62,8 @@ public record HupdSettings(
    * @param ssmEndpoint SSM endpoint override (tests, VPC endpoints)
    * @param region SSM region; empty = as for CloudFormation
    * @param registerEvery how often a canary candidate reads CloudFormation for new content
+   * @param storePoll the shortest idle interval between store reads; empty = 30 s for SSM, 1 s for
+   *     a folder (the fleet-wide read budgets still lengthen it for large fleets)
    * @param coordinate whether changes go through the canary-first rollout ({@code rollout = on},
    *     the default); off reads pushed documents as a plain cfn-hup source
    */
@@ -74,6 +76,7 @@ public record HupdSettings(
       Optional<URI> ssmEndpoint,
       Optional<String> region,
       Duration registerEvery,
+      Optional<Duration> storePoll,
       boolean coordinate) {}
 
   /** Where a fleet's records live. */
@@ -91,9 +94,14 @@ public record HupdSettings(
    * @param manifestPath where the manifest lives in the stack metadata
    * @param dockerSocket the Docker Engine's unix socket
    * @param dockerConfig a docker {@code config.json} with registry credentials, if any
+   * @param repository local repository prefix of the {@code :active}/{@code :previous} tags ({@code
+   *     hupd} → {@code hupd/<name>:active}); distinct per agent when several share a host
    */
   public record Toolchains(
-      MetadataPath manifestPath, Path dockerSocket, Optional<Path> dockerConfig) {}
+      MetadataPath manifestPath,
+      Path dockerSocket,
+      Optional<Path> dockerConfig,
+      String repository) {}
 
   public static final Path DEFAULT_DOCKER_SOCKET = Path.of("/var/run/docker.sock");
   public static final Path DEFAULT_DOCKER_CONFIG = Path.of("/root/.docker/config.json");
@@ -127,6 +135,7 @@ public record HupdSettings(
           Map.entry("ssm-region", "an AWS region such as eu-west-1"),
           Map.entry("register-every", Durations.EXPECTED),
           Map.entry("rollout", "on or off"),
+          Map.entry("store-poll", Durations.EXPECTED),
           Map.entry("state-dir", "a folder path"),
           Map.entry("poll-seconds", "a whole number of seconds >= 1"),
           Map.entry("first-poll-splay", Durations.EXPECTED),
@@ -140,6 +149,9 @@ public record HupdSettings(
           Map.entry("import-cfn-hup-state", "a file path, or none"),
           Map.entry("toolchains-path", MetadataPath.EXPECTED_FORM),
           Map.entry("docker-socket", "the Docker Engine's unix socket path"),
+          Map.entry(
+              "toolchain-repository",
+              "a local repository name of lowercase letters, digits and . _ - (default hupd)"),
           Map.entry("docker-config", "a docker config.json with registry credentials, or none"));
 
   public static HupdSettings defaults() {
@@ -280,6 +292,13 @@ public record HupdSettings(
               ? Optional.empty()
               : Optional.of(base.resolve(dockerConfigText.get()).normalize());
     }
+    String repository = v.text("toolchain-repository").orElse("hupd");
+    if (!repository.matches("[a-z0-9]+(?:[._-][a-z0-9]+)*") || repository.length() > 100) {
+      v.problem(
+          "toolchain-repository",
+          "not a repository name: '" + repository + "'",
+          KEYS.get("toolchain-repository"));
+    }
     if (manifestText.isPresent()) {
       String[] error = new String[1];
       Optional<MetadataPath> path = MetadataPath.parse(manifestText.get(), error);
@@ -289,7 +308,7 @@ public record HupdSettings(
             path.isEmpty() ? error[0] : "must point into Metadata",
             "Resources.<LogicalId>.Metadata.<key>, e.g. Resources.AgentLaunchTemplate.Metadata.Toolchains");
       } else {
-        toolchains = Optional.of(new Toolchains(path.get(), socket, dockerConfig));
+        toolchains = Optional.of(new Toolchains(path.get(), socket, dockerConfig, repository));
       }
     }
     Optional<Fleet> fleet = fleet(v, base, source);
@@ -410,6 +429,7 @@ public record HupdSettings(
             ssmUrl,
             region,
             every,
+            v.duration("store-poll", false),
             coordinate));
   }
 

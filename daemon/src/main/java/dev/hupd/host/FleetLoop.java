@@ -124,7 +124,10 @@ final class FleetLoop {
             cache,
             System::currentTimeMillis,
             new java.util.Random(new SecureRandom().nextLong()),
-            local ? RolloutAgent.Pacing.local() : RolloutAgent.Pacing.ssm());
+            fleet
+                .storePoll()
+                .map(d -> RolloutAgent.Pacing.floor(d.toMillis()))
+                .orElse(local ? RolloutAgent.Pacing.local() : RolloutAgent.Pacing.ssm()));
     if (agent.applied() > 0) {
       cache.get(agent.appliedSha()).ifPresent(c -> pinned.pin(c, "revision " + agent.applied()));
     }

@@ -123,7 +123,8 @@ public record Runner(
               t.manifestPath(),
               new DockerImageHost(docker, t.dockerConfig(), owner(s.stateDir())),
               limiter,
-              Clock.systemUTC()));
+              Clock.systemUTC(),
+              t.repository()));
     }
     return new Runner(
         c,

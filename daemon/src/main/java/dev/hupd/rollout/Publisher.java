@@ -30,6 +30,7 @@ public final class Publisher {
   private final Contents contents;
   private final LongSupplier clock;
   private final String who;
+  private java.util.function.LongConsumer pause = Publisher::sleep;
 
   public Publisher(
       RolloutStore store, Names names, Contents contents, LongSupplier clock, String who) {
@@ -135,6 +136,39 @@ public final class Publisher {
     return latest;
   }
 
+  /** Replaces the real-time pause between scan pages (a simulation passes virtual time). */
+  public Publisher pacing(java.util.function.LongConsumer pauseMs) {
+    this.pause = pauseMs;
+    return this;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * How many agents registered, for the fleet size hint agents pace their reads by; paced at about
+   * 4 calls per second, as every scan.
+   */
+  int countAgents() throws StoreException {
+    int n = 0;
+    Optional<String> token = Optional.empty();
+    for (int page = 0; page < 1_000; page++) {
+      RolloutStore.Page p = store.list(names.agents(), token);
+      n += p.entries().size();
+      token = p.next();
+      if (token.isEmpty()) {
+        break;
+      }
+      pause.accept(250);
+    }
+    return n;
+  }
+
   /**
    * Publishes {@code document} unless the newest revision already has this content.
    *
@@ -212,7 +246,8 @@ public final class Publisher {
       ObjectNode head = Records.envelope("head", who, "h" + r, now);
       head.put("latest", r);
       head.put("approved", direct ? r : view.head().path("approved").asLong(base));
-      head.put("n", view.head().path("n").asInt(0));
+      int n = view.head().path("n").asInt(0);
+      head.put("n", n > 0 ? n : countAgents());
       store.overwrite(names.head(), Records.write(head));
       return new Result(r, true, sha, governing.isPresent(), direct ? "applied on sight" : "gated");
     }

@@ -55,6 +55,13 @@ public final class RolloutAgent {
     public static Pacing local() {
       return new Pacing(1_000, 500, 300, 0.2);
     }
+
+    /** Floors derived from one idle interval (the {@code store-poll} setting). */
+    public static Pacing floor(long followerFloorMs) {
+      long f = Math.max(200, followerFloorMs);
+      return new Pacing(
+          f, Math.max(200, Math.min(3_000, f / 2)), Math.max(200, Math.min(2_000, f / 3)), 0.2);
+    }
   }
 
   /** Counters for status and benchmarks. */
@@ -452,7 +459,7 @@ public final class RolloutAgent {
 
   /** Idle fleet-wide poll interval: {@code max(floor, N / followerReads)}. */
   private long followerInterval() {
-    int n = view.head().path("n").asInt(100);
+    int n = view.head().path("n").asInt(0);
     Policy p = currentPolicy();
     return Math.max(pacing.followerFloorMs(), (long) (n / p.followerReads() * 1000));
   }

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ToolchainStep implements PassStep {
 
-  public static final String REPOSITORY_PREFIX = "hupd/";
+  /** The default local repository prefix: tags are {@code hupd/<name>:active}. */
+  public static final String DEFAULT_REPOSITORY = "hupd";
+
   static final String DOCUMENT_PREFIX = "toolchain/";
   private static final Logger log = LoggerFactory.getLogger(ToolchainStep.class);
   private static final Duration PULL_TIMEOUT = Duration.ofMinutes(30);
@@ -52,6 +54,7 @@ public final class ToolchainStep implements PassStep {
   private record Pending(String fingerprint, int failures, Instant notBefore) {}
 
   private final MetadataPath manifestPath;
+  private final String repositoryPrefix;
   private final ImageHost host;
   private final LogLimiter limiter;
   private final Clock clock;
@@ -60,6 +63,19 @@ public final class ToolchainStep implements PassStep {
   private boolean collectPending = true;
 
   public ToolchainStep(MetadataPath manifestPath, ImageHost host, LogLimiter limiter, Clock clock) {
+    this(manifestPath, host, limiter, clock, DEFAULT_REPOSITORY);
+  }
+
+  /**
+   * @param repository local repository prefix of the tags hupd keeps ({@code <repository>/<name>})
+   */
+  public ToolchainStep(
+      MetadataPath manifestPath,
+      ImageHost host,
+      LogLimiter limiter,
+      Clock clock,
+      String repository) {
+    this.repositoryPrefix = repository + "/";
     this.manifestPath = manifestPath;
     this.host = host;
     this.limiter = limiter;
@@ -285,7 +301,7 @@ public final class ToolchainStep implements PassStep {
             host.build(
                 pulled.id(),
                 t.build().get(),
-                REPOSITORY_PREFIX + t.name() + ":candidate",
+                repositoryPrefix + t.name() + ":candidate",
                 BUILD_TIMEOUT);
         rec = rec.withOwned(imageId);
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
@@ -334,12 +350,12 @@ public final class ToolchainStep implements PassStep {
                   null,
                   clock.instant().toString()));
       state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson()); // the commit point
-      host.tag(imageId, REPOSITORY_PREFIX + t.name(), "active");
+      host.tag(imageId, repositoryPrefix + t.name(), "active");
       if (rec.previous() != null) {
-        host.tag(rec.previous().imageId(), REPOSITORY_PREFIX + t.name(), "previous");
+        host.tag(rec.previous().imageId(), repositoryPrefix + t.name(), "previous");
       }
       if (t.build().isPresent()) {
-        host.untag(REPOSITORY_PREFIX + t.name() + ":candidate");
+        host.untag(repositoryPrefix + t.name() + ":candidate");
       }
       backoff.remove(t.name());
       collectPending = true;
@@ -439,7 +455,7 @@ public final class ToolchainStep implements PassStep {
 
   /** Tags follow the state: a crash between the state write and the tag is repaired here. */
   private void repairTags(ToolchainRecord rec, boolean activePresent) throws HostException {
-    String repo = REPOSITORY_PREFIX + rec.name();
+    String repo = repositoryPrefix + rec.name();
     if (rec.active() != null && activePresent) {
       Optional<ImageHost.LocalImage> tagged = host.find(repo + ":active");
       if (tagged.isEmpty() || !tagged.get().id().equals(rec.active().imageId())) {
@@ -462,7 +478,7 @@ public final class ToolchainStep implements PassStep {
       throws HostException, StateStore.StateException {
     StateStore state = context.state();
     ToolchainRecord rec = ToolchainRecord.fromJson(name, state.document(DOCUMENT_PREFIX + name));
-    String repo = REPOSITORY_PREFIX + name;
+    String repo = repositoryPrefix + name;
     host.untag(repo + ":active");
     host.untag(repo + ":previous");
     host.untag(repo + ":candidate");
