@@ -667,8 +667,7 @@ public final class RolloutAgent {
         v.put("bakedMs", p.bake().toMillis());
         write(() -> store.overwrite(h.name, Records.write(v)));
         event("verdict ok " + h.name);
-        applied = h.rev;
-        appliedSha = view.meta(h.rev).map(m -> m.path("sha").asText()).orElse("");
+        setApplied(h.rev, view.meta(h.rev).map(m -> m.path("sha").asText()).orElse(""));
         hold = null;
         save();
         return 0;
@@ -741,8 +740,7 @@ public final class RolloutAgent {
 
   private void onOutcome(Local.Outcome o, long now) {
     if (direct != 0) {
-      applied = direct;
-      appliedSha = view.meta(direct).map(m -> m.path("sha").asText()).orElse(appliedSha);
+      setApplied(direct, view.meta(direct).map(m -> m.path("sha").asText()).orElse(appliedSha));
       event("applied " + direct + " (" + (o.healthy() ? "healthy" : o.reason()) + ")");
       direct = 0;
       save();
@@ -816,11 +814,9 @@ public final class RolloutAgent {
     }
     event(verdictText + " " + h.name);
     if (verdictText.equals("ok")) {
-      applied = h.rev;
-      appliedSha = view.meta(h.rev).map(m -> m.path("sha").asText()).orElse(appliedSha);
+      setApplied(h.rev, view.meta(h.rev).map(m -> m.path("sha").asText()).orElse(appliedSha));
     } else if (!h.step.equals("claimed")) {
-      applied = h.base;
-      appliedSha = h.baseSha;
+      setApplied(h.base, h.baseSha);
       if (verdictText.equals("failed")) {
         failedRev = h.rev;
       }
@@ -1333,6 +1329,14 @@ public final class RolloutAgent {
   }
 
   // ---------------------------------------------------------------- journal
+
+  private void setApplied(long rev, String sha) {
+    if (rev != applied) {
+      log.info("event=rollout.applied agent={} applied={} from={}", id, rev, applied);
+    }
+    applied = rev;
+    appliedSha = sha;
+  }
 
   private void event(String text) {
     lastEvent = text;
