@@ -7,6 +7,7 @@ import dev.hupd.host.Daemon;
 import dev.hupd.host.Logging;
 import dev.hupd.host.Signals;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -23,14 +24,21 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Applies CloudFormation metadata changes to this host by running cfn-hup hooks.",
-    subcommands = {RunCommand.class, OnceCommand.class, CheckCommand.class, StatusCommand.class},
+    subcommands = {
+      RunCommand.class,
+      OnceCommand.class,
+      CheckCommand.class,
+      StatusCommand.class,
+      PushCommand.class,
+      RolloutCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (run: stopped by SIGTERM)",
       "1:runtime failure (once: an action failed or metadata could not be read)",
       "64:usage error",
       "75:another hupd holds the state folder",
-      "78:invalid configuration",
+      "78:invalid configuration or input",
       "130:interrupted (SIGINT)"
     })
 public final class Main implements Callable<Integer> {
@@ -59,6 +67,17 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--no-daemon", description = "cfn-hup compatibility: same as 'hupd once'")
   boolean noDaemon;
 
+  /** The environment commands read (credentials, region, proxy); tests pass their own. */
+  final Map<String, String> env;
+
+  public Main() {
+    this(System.getenv());
+  }
+
+  Main(Map<String, String> env) {
+    this.env = Map.copyOf(env);
+  }
+
   Configuration.Locations locations() {
     return new Configuration.Locations(
         config, Optional.ofNullable(settings).orElse(HupdSettings.DEFAULT_FILE), settings != null);
@@ -72,23 +91,26 @@ public final class Main implements Callable<Integer> {
   public static void main(String[] args) {
     Signals.install(); // before anything else: a signal during start-up must not be fatal
     Logging.configure(false, Optional.empty());
-    int code =
-        new CommandLine(new Main())
-            .setParameterExceptionHandler(
-                (ex, ignored) -> {
-                  ex.getCommandLine().getErr().println("hupd: " + ex.getMessage());
-                  ex.getCommandLine().usage(ex.getCommandLine().getErr());
-                  return Daemon.EXIT_USAGE;
-                })
-            .setExecutionExceptionHandler(
-                (ex, cmd, ignored) -> {
-                  org.slf4j.LoggerFactory.getLogger(Main.class)
-                      .error("event=daemon.crashed reason=\"{}\"", ex.toString(), ex);
-                  return Daemon.EXIT_FAILURE;
-                })
-            .execute(args);
+    int code = commandLine(new Main()).execute(args);
     Logging.shutdown();
     System.exit(code);
+  }
+
+  /** The command line with hupd's exit codes for usage errors and crashes. */
+  static CommandLine commandLine(Main main) {
+    return new CommandLine(main)
+        .setParameterExceptionHandler(
+            (ex, ignored) -> {
+              ex.getCommandLine().getErr().println("hupd: " + ex.getMessage());
+              ex.getCommandLine().usage(ex.getCommandLine().getErr());
+              return Daemon.EXIT_USAGE;
+            })
+        .setExecutionExceptionHandler(
+            (ex, cmd, ignored) -> {
+              org.slf4j.LoggerFactory.getLogger(Main.class)
+                  .error("event=daemon.crashed reason=\"{}\"", ex.toString(), ex);
+              return Daemon.EXIT_FAILURE;
+            });
   }
 
   /** Version from the jar manifest. */

@@ -52,6 +52,8 @@ public final class FleetView {
   private final Names names;
   private final Map<String, RolloutStore.Entry> known = new HashMap<>();
   private final Map<String, JsonNode> parsed = new HashMap<>();
+  // parsed policies by meta name: agents ask for a policy many times per tick
+  private final Map<String, Optional<Policy>> policies = new HashMap<>();
   private final Set<Long> metaRevisions = new HashSet<>();
   private long latest;
   private long headVersion;
@@ -73,6 +75,7 @@ public final class FleetView {
     }
     known.put(e.name(), e);
     parsed.remove(e.name());
+    policies.remove(e.name());
     if (e.name().equals(names.head())) {
       headVersion = e.version();
       head = Records.read(e.value());
@@ -94,6 +97,7 @@ public final class FleetView {
   public void forgetBelow(long r) {
     known.keySet().removeIf(n -> revisionOf(n) > 0 && revisionOf(n) < r);
     parsed.keySet().removeIf(n -> !known.containsKey(n));
+    policies.keySet().removeIf(n -> !known.containsKey(n));
   }
 
   private long revisionOf(String name) {
@@ -146,6 +150,10 @@ public final class FleetView {
 
   /** The policy governing {@code r}, empty for an ungated revision or an unknown meta. */
   public Optional<Policy> policy(long r) {
+    return policies.computeIfAbsent(names.meta(r), n -> parsePolicy(r));
+  }
+
+  private Optional<Policy> parsePolicy(long r) {
     Optional<JsonNode> m = meta(r);
     if (m.isEmpty() || !m.get().path("gate").asBoolean(false)) {
       return Optional.empty();

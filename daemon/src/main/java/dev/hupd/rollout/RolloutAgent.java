@@ -98,6 +98,7 @@ public final class RolloutAgent {
   // memory only
   private boolean localBusy;
   private int slowPolls;
+  private long plannedDelay; // what the last decision asked for, before jitter and slow polls
   private final Map<Long, Long> approvedSeenAt = new HashMap<>();
   private final Map<String, Long> closedSeenAt = new HashMap<>();
   private long lastRecheck;
@@ -274,6 +275,7 @@ public final class RolloutAgent {
       }
       refresh(now);
       long delay = decide(clock.getAsLong());
+      plannedDelay = delay;
       if (slowPolls > 0) {
         slowPolls--;
         delay *= 2;
@@ -284,7 +286,12 @@ public final class RolloutAgent {
         counters.throttled++;
       }
       slowPolls = 3;
-      long base = e.retryable() ? Math.max(1_000, pacing.turnFloorMs()) : followerInterval();
+      // never sooner than the poll it replaces: idle agents retrying a throttled poll every few
+      // seconds instead of every interval turn a full quota into a storm of throttled calls
+      long base =
+          e.retryable()
+              ? Math.max(Math.max(1_000, pacing.turnFloorMs()), plannedDelay)
+              : followerInterval();
       if (!e.retryable()) {
         log.warn("event=rollout.store-error agent={} reason=\"{}\"", id, e.getMessage());
       }
@@ -891,7 +898,7 @@ public final class RolloutAgent {
   private long duties(long now) throws StoreException {
     long latest = view.latest();
     for (long r = latest; r > 0 && r >= latest - 2; r--) {
-      if (view.policy(r).isEmpty() || view.direct(r) || !candidate(r)) {
+      if (view.policy(r).isEmpty() || view.direct(r)) {
         continue;
       }
       if (!view.approved(r) && view.allSeatsOk(r) && view.haltReason(r).isEmpty()) {
@@ -904,7 +911,10 @@ public final class RolloutAgent {
           lastVerdict =
               Math.max(lastVerdict, view.seat(r, k).map(s -> s.entry().modifiedMs()).orElse(0L));
         }
-        if (holder || now > lastVerdict + 120_000) {
+        // a seat holder at once; another candidate after 2 minutes; failing that, anyone (a
+        // fallback seat holder may be the only live agent that knows the seats are ok)
+        long wait = candidate(r) ? 120_000 : 240_000;
+        if (holder || now > lastVerdict + wait) {
           return approve(r, now);
         }
       }
@@ -1029,7 +1039,7 @@ public final class RolloutAgent {
   }
 
   static int plannedLength(int followers, int P, int slot) {
-    return followers <= slot ? 0 : (followers - slot + P - 1) / P;
+    return Plans.plannedLength(followers, P, slot);
   }
 
   /** Incremental membership scan and plan write; returns 0 when the plan exists. */
@@ -1047,8 +1057,7 @@ public final class RolloutAgent {
       counters.reads++;
       RolloutStore.Page page = store.list(names.agents(), b.token);
       for (RolloutStore.Entry e : page.entries()) {
-        String name = e.name();
-        b.members.add(name.substring(name.lastIndexOf('/') + 1));
+        b.members.add(Plans.agentOf(e));
       }
       b.token = page.next();
       b.done = page.next().isEmpty();
@@ -1057,48 +1066,19 @@ public final class RolloutAgent {
       }
     }
     Policy p = view.policy(r).orElseThrow();
-    Set<String> seats = new java.util.HashSet<>();
-    for (int k = 0; k < p.canaryCount(); k++) {
-      for (int a = 0; a <= view.newestAttempt(r, k); a++) {
-        int aa = a;
-        int kk = k;
-        view.record(names.seat(r, kk, aa)).ifPresent(s -> seats.add(s.path("agent").asText()));
-      }
-    }
+    Set<String> seats = Plans.seatHolders(view, r, p);
     seats.add(id);
-    List<String> order = new ArrayList<>();
-    for (String m : b.members) {
-      if (!seats.contains(m)) {
-        order.add(m);
-      }
-    }
-    order.sort(
-        java.util.Comparator.comparing((String a) -> Json.sha256(r + "|" + a))
-            .thenComparing(a -> a));
-    int n = order.size() + p.canaryCount();
-    int parallel = p.parallelism(n);
-    long turnMs = Math.max(applyMs, 1_000) + pacing.turnFloorMs();
-    int writeCap = (int) Math.max(1, Math.floor(p.writes() * turnMs / 1000.0 / 2));
-    boolean capped = writeCap < parallel;
-    parallel = Math.max(1, Math.min(parallel, writeCap));
-    parallel = Math.min(parallel, Math.max(1, order.size()));
-    int rounds = order.isEmpty() ? 0 : (order.size() + parallel - 1) / parallel;
-    double harmonic = 0;
-    for (int i = 1; i <= Math.max(1, rounds); i++) {
-      harmonic += 1.0 / i;
-    }
-    long tau = Math.max(pacing.turnFloorMs(), (long) (parallel * harmonic / p.turnReads() * 1000));
-    ObjectNode rec = Records.envelope("plan", id, nonce(), now);
-    rec.put("P", parallel);
-    rec.put("R", rounds);
-    rec.put("n", n);
-    rec.put("c", p.canaryCount());
-    rec.put("capped", capped);
-    rec.set("order", contents.storeOrder(order));
-    rec.put("bakeUntil", bakeUntil);
-    rec.put("applyMs", applyMs);
-    rec.put("tauMs", tau);
-    rec.put("startGraceMs", Math.max(p.canaryGrace().toMillis(), 3 * tau));
+    List<String> order = Plans.order(r, b.members, seats);
+    ObjectNode rec =
+        Plans.fill(
+            Records.envelope("plan", id, nonce(), now),
+            order,
+            p,
+            bakeUntil,
+            applyMs,
+            pacing.turnFloorMs(),
+            contents);
+    int parallel = rec.path("P").asInt();
     try {
       write(() -> store.create(names.plan(r), Records.write(rec)));
       event("planned " + r + ": " + order.size() + " followers, P=" + parallel);

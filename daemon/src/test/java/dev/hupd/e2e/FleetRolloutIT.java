@@ -132,7 +132,7 @@ class FleetRolloutIT {
     Files.writeString(
         home.resolve("cfn/hooks.d/tools.conf"),
         "[tools]\ntriggers=post.add,post.update\npath=Resources.AgentLaunchTemplate.Metadata.Tools\n"
-            + "action=echo \"$(date +%s%N) $HUPD_REVISION $HUPD_ROLLBACK $CFN_NEW_METADATA\" >> "
+            + "action=echo \"$(date +%%s%%N) $HUPD_REVISION $HUPD_ROLLBACK $CFN_NEW_METADATA\" >> "
             + home.resolve("hook.log")
             + "\n");
     Files.writeString(

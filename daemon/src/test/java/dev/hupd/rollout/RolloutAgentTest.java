@@ -2,16 +2,10 @@ package dev.hupd.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Random;
-import java.util.Set;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,127 +18,30 @@ class RolloutAgentTest {
 
   @TempDir Path dir;
 
-  private long now = 1_000_000;
-  private DirStore store;
   private final Names names = new Names("demo");
-  private final List<Sim> agents = new ArrayList<>();
-  private final Map<String, Integer> maxInFlight = new HashMap<>();
-
-  /** One agent and its host. */
-  final class Sim implements Local {
-    final String id;
-    RolloutAgent agent;
-    final Map<String, String> cache = new HashMap<>();
-    JsonNode journal;
-    long due;
-    Predicate<Switch> healthy = s -> true;
-    final List<Switch> switches = new ArrayList<>();
-    Optional<Outcome> outcome = Optional.empty();
-
-    Sim(String id, Set<String> roles) throws StoreException {
-      this.id = id;
-      start(roles);
-    }
-
-    void start(Set<String> roles) throws StoreException {
-      agent =
-          new RolloutAgent(
-              id,
-              roles,
-              store,
-              names,
-              new StoreContents(store, names),
-              this,
-              new RolloutAgent.Journal() {
-                @Override
-                public Optional<JsonNode> load() {
-                  return Optional.ofNullable(journal);
-                }
-
-                @Override
-                public void save(JsonNode state) {
-                  journal = state;
-                }
-              },
-              new RolloutAgent.ContentCache() {
-                @Override
-                public void put(String sha, String content) {
-                  cache.put(sha, content);
-                }
-
-                @Override
-                public Optional<String> get(String sha) {
-                  return Optional.ofNullable(cache.get(sha));
-                }
-              },
-              () -> now,
-              new Random(id.hashCode()),
-              RolloutAgent.Pacing.local());
-    }
-
-    @Override
-    public void begin(Switch s) {
-      switches.add(s);
-      boolean ok = s.rollback() || healthy.test(s);
-      outcome = Optional.of(new Outcome(ok, ok ? "" : "health command exited 1", 5_000));
-    }
-
-    @Override
-    public Optional<Outcome> poll() {
-      Optional<Outcome> o = outcome;
-      outcome = Optional.empty();
-      return o;
-    }
-
-    @Override
-    public Optional<String> recheck(Policy p) {
-      return Optional.empty();
-    }
-
-    long revisionsBegun(long rev) {
-      return switches.stream().filter(s -> s.revision() == rev && !s.rollback()).count();
-    }
-  }
+  private DirStore store;
+  private FleetDriver fleet;
+  private List<FleetDriver.Sim> agents;
+  private Map<String, Integer> maxInFlight;
 
   @BeforeEach
   void open() throws StoreException {
     store = DirStore.open(dir.resolve("store"));
-  }
-
-  private static String document(int version, String policy) {
-    return "{\"Resources\":{\"Agent\":{\"Metadata\":{\"Tools\":{\"version\":"
-        + version
-        + "}"
-        + (policy == null ? "" : ",\"Rollout\":" + policy)
-        + "}}}}";
+    fleet = new FleetDriver(store, names);
+    agents = fleet.agents;
+    maxInFlight = fleet.maxInFlight;
   }
 
   private Publisher.Result push(int version, String policy) throws Exception {
-    Publisher p = new Publisher(store, names, new StoreContents(store, names), () -> now, "op");
-    Optional<Policy> pol =
-        Publisher.policyIn(
-            dev.hupd.metadata.Json.parse(document(version, policy)),
-            Optional.of("Resources.Agent.Metadata.Rollout"));
-    return p.publish(document(version, policy), pol, 0, "test push " + version);
+    return fleet.push(version, policy);
   }
 
-  /** Runs every agent's ticks in due order until {@code done} or the virtual deadline. */
   private void runUntil(java.util.function.BooleanSupplier done, long forMs) {
-    long end = now + forMs;
-    int events = 0;
-    while (now < end && !done.getAsBoolean() && events++ < 200_000) {
-      Sim next = agents.stream().min(java.util.Comparator.comparingLong(s -> s.due)).orElseThrow();
-      now = Math.max(now, next.due);
-      next.due = now + Math.max(1, next.agent.tick());
-      long inFlight = agents.stream().filter(s -> s.agent.inTurn()).count();
-      maxInFlight.merge("turns", (int) inFlight, Math::max);
-    }
+    fleet.runUntil(done, forMs);
   }
 
-  private Sim agent(String id, String... roles) throws StoreException {
-    Sim s = new Sim(id, Set.of(roles));
-    agents.add(s);
-    return s;
+  private FleetDriver.Sim agent(String id, String... roles) throws StoreException {
+    return fleet.agent(id, roles);
   }
 
   private static final String POLICY =
@@ -152,8 +49,8 @@ class RolloutAgentTest {
 
   @Test
   void aGoodChangeReachesEveryAgentCanaryFirstWithinMaxParallel() throws Exception {
-    Sim canary = agent("a1", "canary");
-    List<Sim> followers = new ArrayList<>();
+    FleetDriver.Sim canary = agent("a1", "canary");
+    List<FleetDriver.Sim> followers = new ArrayList<>();
     for (int i = 2; i <= 6; i++) {
       followers.add(agent("a" + i));
     }
@@ -175,14 +72,14 @@ class RolloutAgentTest {
                     + " due="
                     + s.due
                     + " now="
-                    + now
+                    + fleet.now
                     + " latest="
                     + s.agent.view().latest()
                     + " target="
                     + s.agent.view().target()));
     assertThat(agents).allMatch(s -> s.agent.applied() == 1);
 
-    long pushedAt = now;
+    long pushedAt = fleet.now;
     Publisher.Result r2 = push(2, POLICY);
     assertThat(r2.revision()).isEqualTo(2);
     assertThat(r2.gated()).isTrue();
@@ -200,16 +97,16 @@ class RolloutAgentTest {
     assertThat(view.seat(2, 0).orElseThrow().agent()).isEqualTo("a1");
     assertThat(view.seat(2, 0).orElseThrow().verdict()).isEqualTo("ok");
     assertThat(approvedAt).isGreaterThan(0);
-    assertThat(now - pushedAt).isGreaterThanOrEqualTo(60_000); // the bake
-    for (Sim f : followers) {
+    assertThat(fleet.now - pushedAt).isGreaterThanOrEqualTo(60_000); // the bake
+    for (FleetDriver.Sim f : followers) {
       assertThat(f.revisionsBegun(2)).as(f.id).isEqualTo(1);
     }
   }
 
   @Test
   void aFailingCanaryRollsBackAndNoFollowerMoves() throws Exception {
-    Sim canary = agent("a1", "canary");
-    List<Sim> followers = new ArrayList<>();
+    FleetDriver.Sim canary = agent("a1", "canary");
+    List<FleetDriver.Sim> followers = new ArrayList<>();
     for (int i = 2; i <= 5; i++) {
       followers.add(agent("a" + i));
     }
@@ -222,7 +119,7 @@ class RolloutAgentTest {
     assertThat(canary.revisionsBegun(2)).isEqualTo(1);
     assertThat(canary.switches.get(canary.switches.size() - 1).rollback()).isTrue();
     assertThat(canary.agent.applied()).isEqualTo(1);
-    for (Sim f : followers) {
+    for (FleetDriver.Sim f : followers) {
       assertThat(f.revisionsBegun(2)).as(f.id).isZero();
       assertThat(f.agent.applied()).isEqualTo(1);
     }
@@ -243,8 +140,8 @@ class RolloutAgentTest {
     runUntil(() -> agents.stream().allMatch(s -> s.agent.applied() == 1), 60_000);
     push(2, POLICY);
     runUntil(() -> false, 10_000); // canary claimed, baking
-    Sim late = agent("a9");
-    late.due = now;
+    FleetDriver.Sim late = agent("a9");
+    late.due = fleet.now;
     runUntil(() -> late.agent.applied() > 0, 10_000);
     assertThat(late.agent.applied()).isEqualTo(1);
     assertThat(late.revisionsBegun(2)).isZero();
