@@ -47,20 +47,26 @@ public final class RolloutAgent {
    * Poll pacing floors. SSM needs {@link #ssm()} (reads cost quota); the folder store reads for
    * free and uses {@link #local()}.
    */
-  public record Pacing(long followerFloorMs, long candidateMs, long turnFloorMs, double jitter) {
+  public record Pacing(
+      long followerFloorMs, long candidateMs, long turnFloorMs, double jitter, int unknownFleet) {
+    /** SSM: reads cost quota; an unknown fleet is assumed to have 1,000 agents. */
     public static Pacing ssm() {
-      return new Pacing(30_000, 3_000, 2_000, 0.2);
+      return new Pacing(30_000, 3_000, 2_000, 0.2, 1_000);
     }
 
+    /** A folder store: reads are free, so no fleet-wide budget applies. */
     public static Pacing local() {
-      return new Pacing(1_000, 500, 300, 0.2);
+      return new Pacing(1_000, 500, 300, 0.2, 0);
     }
 
-    /** Floors derived from one idle interval (the {@code store-poll} setting). */
+    /**
+     * Floors derived from one idle interval (the {@code store-poll} setting): the operator's
+     * explicit choice, so an unknown fleet size does not lengthen it.
+     */
     public static Pacing floor(long followerFloorMs) {
       long f = Math.max(200, followerFloorMs);
       return new Pacing(
-          f, Math.max(200, Math.min(3_000, f / 2)), Math.max(200, Math.min(2_000, f / 3)), 0.2);
+          f, Math.max(200, Math.min(3_000, f / 2)), Math.max(200, Math.min(2_000, f / 3)), 0.2, 0);
     }
   }
 
@@ -99,6 +105,8 @@ public final class RolloutAgent {
   private boolean localBusy;
   private int slowPolls;
   private long plannedDelay; // what the last decision asked for, before jitter and slow polls
+  private boolean exact; // the last decision aimed at a moment (a turn's expected end): no jitter
+  private long cadence; // the regular poll interval of the current state, for retries
   private final Map<Long, Long> approvedSeenAt = new HashMap<>();
   private final Map<String, Long> closedSeenAt = new HashMap<>();
   private long lastRecheck;
@@ -274,13 +282,15 @@ public final class RolloutAgent {
         register(now);
       }
       refresh(now);
+      exact = false;
+      cadence = -1;
       long delay = decide(clock.getAsLong());
-      plannedDelay = delay;
-      if (slowPolls > 0) {
+      plannedDelay = cadence >= 0 ? cadence : delay;
+      if (slowPolls > 0 && !exact) {
         slowPolls--;
-        delay *= 2;
+        delay *= 2; // after throttling, regular polls slow down; a wake-up aimed at a turn does not
       }
-      return jitter(delay);
+      return exact ? delay : jitter(delay);
     } catch (StoreException e) {
       if (e.kind() == StoreException.Kind.THROTTLED) {
         counters.throttled++;
@@ -325,6 +335,9 @@ public final class RolloutAgent {
     probe.add(names.head());
     long latest = Math.max(view.latest(), view.head().path("latest").asLong(0) - 1);
     probe.add(names.meta(latest + 1));
+    // in the same call: a revision first seen already in its bake has its plan read at once
+    probe.add(names.plan(latest + 1));
+    probe.add(names.approved(latest + 1));
     if (latest > 0 && !view.meta(latest).isPresent()) {
       probe.add(names.meta(latest));
     }
@@ -467,6 +480,9 @@ public final class RolloutAgent {
   /** Idle fleet-wide poll interval: {@code max(floor, N / followerReads)}. */
   private long followerInterval() {
     int n = view.head().path("n").asInt(0);
+    if (n <= 0) {
+      n = pacing.unknownFleet();
+    }
     Policy p = currentPolicy();
     return Math.max(pacing.followerFloorMs(), (long) (n / p.followerReads() * 1000));
   }
@@ -548,6 +564,12 @@ public final class RolloutAgent {
       }
       if (!eligible) {
         continue;
+      }
+      // absence is only evidence once read: a seat taken since this agent last looked is not free
+      String name = names.seat(r, k, attempt);
+      read(List.of(name));
+      if (view.has(name)) {
+        return -1;
       }
       Hold h = new Hold();
       h.kind = "seat";
@@ -1112,20 +1134,21 @@ public final class RolloutAgent {
     if (q == null) {
       return fi;
     }
-    long tau = plan.get().path("tauMs").asLong(pacing.turnFloorMs());
     long expected =
         plan.get().path("bakeUntil").asLong(now)
-            + q.turn * turnEstimate(plan.get())
+            + q.turn * early(plan.get())
             - currentPolicy().maxClockSkew().toMillis();
     long wait = expected - now;
     if (wait <= 0) {
-      return Math.max(pacing.turnFloorMs(), Math.min(tau * (q.turn + 1), fi));
+      return q.turn == 0
+          ? handoffPoll(plan.get(), currentPolicy())
+          : Math.max(
+              handoffPoll(plan.get(), currentPolicy()),
+              Math.min(fi, wait + q.turn * early(plan.get())));
     }
-    return Math.min(fi, Math.max(pacing.turnFloorMs(), wait));
-  }
-
-  private long turnEstimate(JsonNode plan) {
-    return Math.max(1_000, plan.path("applyMs").asLong(0)) + plan.path("tauMs").asLong(2_000) / 2;
+    exact = true;
+    cadence = handoffPoll(plan.get(), currentPolicy());
+    return Math.min(fi, wait);
   }
 
   private Queue queueFor(long r, JsonNode plan) throws StoreException {
@@ -1217,8 +1240,9 @@ public final class RolloutAgent {
     }
     if (lowestOpen < 0) {
       if (q.turn == 0 && !q.overflow) {
-        long at = approvedSeenAt.getOrDefault(r, now) + (long) (q.slot * 1000 / p.writes());
+        long at = roundZeroStart(r, q.slot, p, now);
         if (now < at) {
+          exact = true;
           return at - now; // round 0 spreads its claims over the write budget
         }
       }
@@ -1237,7 +1261,8 @@ public final class RolloutAgent {
       // unclaimed: its owner may be a ghost; skip it once its claim deadline passed
       Long eligible =
           lowestOpen == 0
-              ? approvedSeenAt.get(r)
+              ? Long.valueOf(
+                  Math.max(approvedSeenAt.getOrDefault(r, now), roundZeroStart(r, q.slot, p, now)))
               : closedSeenAt.get(names.turn(r, q.slot, lowestOpen - 1));
       if (eligible != null) {
         long deadline = eligible + grace + (long) (q.turn - 1 - lowestOpen) * tau;
@@ -1255,21 +1280,49 @@ public final class RolloutAgent {
           read(List.of(openName));
           return 0;
         }
-        return Math.max(pacing.turnFloorMs(), Math.min(deadline - now, fi));
+        // its owner normally claims at once; this agent's turn is then about d turns away
+        long handoff = handoffPoll(plan.get(), p);
+        long expected = eligible + early(plan.get()) * (q.turn - lowestOpen);
+        long wake = Math.min(deadline, Math.max(now + handoff, expected));
+        exact = true;
+        cadence = handoff;
+        return Math.min(fi, Math.max(pacing.turnFloorMs(), wake - now));
       }
       return Math.max(pacing.turnFloorMs(), Math.min(tau * (q.turn - lowestOpen), fi));
     }
-    // claimed and running: expect it to close after about one turn
+    // claimed and running: sleep until shortly before it is expected to close, then poll at the
+    // handoff rate; only the next agent of each slot polls, so P of them share the turn budget
     JsonNode rec = view.record(openName).orElseThrow();
-    long expectedClose =
-        Math.max(rec.path("at").asLong(), open.get().modifiedMs())
-            + turnEstimate(plan.get()) * (q.turn - lowestOpen);
     long d = q.turn - lowestOpen;
-    long poll = Math.max(pacing.turnFloorMs(), Math.min(tau * d, fi));
-    if (expectedClose - now > poll) {
-      return Math.min(fi, expectedClose - now - poll / 2);
+    long expectedClose =
+        Math.max(rec.path("at").asLong(), open.get().modifiedMs()) + early(plan.get()) * d;
+    long handoff = handoffPoll(plan.get(), p);
+    if (expectedClose - now > handoff) {
+      exact = true;
+      cadence = handoff;
+      return Math.min(fi, expectedClose - now);
     }
-    return poll;
+    return d == 1 ? handoff : Math.max(handoff, Math.min(tau * d, fi));
+  }
+
+  /**
+   * When slot {@code s} may claim its first turn: the approval's store time plus the slot's share
+   * of the write budget, so round 0 does not burst past the Put quota.
+   */
+  private long roundZeroStart(long r, int slot, Policy p, long now) {
+    long approvedAt = view.entry(names.approved(r)).map(RolloutStore.Entry::modifiedMs).orElse(now);
+    return approvedAt + (long) (slot * 1000 / p.writes());
+  }
+
+  /** How often the next agent of a slot polls around a handoff: P agents within turnReads. */
+  private long handoffPoll(JsonNode plan, Policy p) {
+    int parallel = Math.max(1, plan.path("P").asInt(1));
+    return Math.max(pacing.turnFloorMs(), (long) (parallel / p.turnReads() * 1000));
+  }
+
+  /** A turn's expected length, on the early side: a late guess costs a whole handoff. */
+  private long early(JsonNode plan) {
+    return Math.max(1_000, plan.path("applyMs").asLong(0) * 3 / 4);
   }
 
   private List<String> turnNames(Queue q) {

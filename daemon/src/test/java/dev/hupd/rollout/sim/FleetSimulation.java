@@ -96,6 +96,10 @@ public final class FleetSimulation {
     public long completionMs = -1;
 
     public long canaryApplyMs;
+
+    /** The busiest slot's switch time: the sum of its turns' actual apply times. */
+    public long slowestSlotWorkMs;
+
     public int plannedP;
     public int planFollowers;
     public boolean planCapped;
@@ -350,6 +354,11 @@ public final class FleetSimulation {
     }
     String before = h.agent.lastEvent();
     long d = h.agent.tick();
+    if (h.id.equals(WATCH)) {
+      System.out.printf(
+          "    %8.1f %s tick -> %d ms [%s] %s%n",
+          (now - EPOCH) / 1000.0, h.id, d, h.agent.holding(), h.agent.lastEvent());
+    }
     if (TRACE && !h.agent.lastEvent().equals(before)) {
       trace(h.id + " " + h.agent.lastEvent() + " [" + h.agent.holding() + "]");
     }
@@ -377,6 +386,9 @@ public final class FleetSimulation {
 
   /** Set {@code -Dhupd.sim.trace=true} to print every agent event of a run, for one seed. */
   private static final boolean TRACE = Boolean.getBoolean("hupd.sim.trace");
+
+  /** Set {@code -Dhupd.sim.watch=<agent id>} to print every tick of one agent. */
+  private static final String WATCH = System.getProperty("hupd.sim.watch", "");
 
   private void trace(String what) {
     System.out.printf(
@@ -598,6 +610,7 @@ public final class FleetSimulation {
       throw new IllegalStateException("audit read failed: " + e.getMessage(), e);
     }
     String prefix = names.rev(REV_CHANGE);
+    Map<String, Long> slotWork = new HashMap<>();
     for (RolloutStore.Entry e : records.values()) {
       JsonNode rec = Records.read(e.value());
       String rel = e.name().substring(prefix.length() + 1);
@@ -617,12 +630,20 @@ public final class FleetSimulation {
         result.tauMs = rec.path("tauMs").asLong();
       } else if (rel.equals("approved") || rel.equals("complete")) {
         result.leaders.add(rec.path("agent").asText());
+      } else if (rel.startsWith("turn/") && rec.has("close")) {
+        String slot = rel.split("/")[1];
+        slotWork.merge(slot, rec.path("tookMs").asLong(), Long::sum);
+        if (rec.path("close").asText().equals("failed")) {
+          result.failedDetails.add(rel + " failed: " + rec.path("reason").asText());
+        }
       } else if (rel.startsWith("turn/") && rec.path("close").asText().equals("failed")) {
         result.failedDetails.add(rel + " failed: " + rec.path("reason").asText());
       } else if (rel.startsWith("fail/")) {
         result.failedDetails.add(rel + ": " + rec.path("reason").asText());
       }
     }
+    result.slowestSlotWorkMs =
+        slotWork.values().stream().mapToLong(Long::longValue).max().orElse(0);
     result.failedVerdicts = result.failedDetails.size();
     for (String f : result.failedDetails) {
       if (f.startsWith("seat/")) {
