@@ -107,6 +107,7 @@ public final class RolloutAgent {
   private long plannedDelay; // what the last decision asked for, before jitter and slow polls
   private boolean exact; // the last decision aimed at a moment (a turn's expected end): no jitter
   private long cadence; // the regular poll interval of the current state, for retries
+  private int bootReads; // extra reads a booting agent made to catch up with head
   private final Map<Long, Long> approvedSeenAt = new HashMap<>();
   private final Map<String, Long> closedSeenAt = new HashMap<>();
   private long lastRecheck;
@@ -445,6 +446,11 @@ public final class RolloutAgent {
     }
     // boot: no revision yet; take the approved one without a turn (not a switch of a serving agent)
     if (applied == 0) {
+      long hinted = view.head().path("latest").asLong(0);
+      if ((hinted > view.latest() || view.head().path("approved").asLong(0) > target)
+          && bootReads++ < 3) {
+        return 0; // head names newer revisions than this first read covered: read them first
+      }
       if (target == 0) {
         return followerInterval();
       }
