@@ -32,6 +32,7 @@ final class FleetHost implements Local {
   private final BooleanSupplier stopping;
   private final String agentId;
   private Optional<Outcome> outcome = Optional.empty();
+  private long current; // the revision of the last switch, for the health command's environment
 
   FleetHost(
       PinnedSource pinned, Supplier<Runner> runner, BooleanSupplier stopping, String agentId) {
@@ -44,6 +45,7 @@ final class FleetHost implements Local {
   @Override
   public void begin(Switch s) {
     long started = System.nanoTime();
+    current = s.revision();
     pinned.pin(s.content(), "revision " + s.revision() + (s.rollback() ? ", rollback" : ""));
     Runner r = runner.get();
     ActionRunner actions = r.actions();
@@ -129,6 +131,8 @@ final class FleetHost implements Local {
       if (!pb.environment().containsKey("PATH")) {
         pb.environment().put("PATH", ActionRunner.DEFAULT_PATH);
       }
+      pb.environment().put("HUPD_AGENT", agentId);
+      pb.environment().put("HUPD_REVISION", Long.toString(current));
       Process proc = pb.start();
       boolean done = proc.waitFor(p.healthTimeout().toMillis(), TimeUnit.MILLISECONDS);
       if (!done) {

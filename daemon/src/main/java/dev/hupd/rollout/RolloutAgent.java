@@ -954,7 +954,7 @@ public final class RolloutAgent {
         && view.policy(target).isPresent()
         && !view.has(names.complete(target))
         && now >= nextCompletionCheck) {
-      nextCompletionCheck = now + Math.max(30_000, pacing.candidateMs() * 10);
+      nextCompletionCheck = now + pacing.candidateMs() * 10;
       checkComplete(target, now);
     }
     return -1;
