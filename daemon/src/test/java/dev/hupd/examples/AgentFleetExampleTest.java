@@ -62,6 +62,18 @@ class AgentFleetExampleTest {
   }
 
   @Test
+  void metadataCarriesAValidRolloutPolicyThatTheTemplateMatches() throws Exception {
+    dev.hupd.rollout.Policy p =
+        dev.hupd.rollout.Policy.parse(metadata.path("Rollout"), "AgentLaunchTemplate.Rollout");
+
+    assertThat(p.canaryCount()).isEqualTo(1);
+    assertThat(p.bake()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(p.healthCommand()).startsWith("/usr/bin/docker");
+    String template = Files.readString(example.resolve("template.yaml"), StandardCharsets.UTF_8);
+    assertThat(template).contains("Rollout:").contains("ssm:PutParameter");
+  }
+
+  @Test
   void cfnInitStandInIsExecutable() {
     assertThat(Files.isExecutable(example.resolve("bin/cfn-init"))).isTrue();
   }
