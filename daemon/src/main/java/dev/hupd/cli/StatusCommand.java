@@ -83,6 +83,32 @@ final class StatusCommand implements Callable<Integer> {
             + " value(s) recorded, "
             + root.path("failures").size()
             + " change(s) failing");
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("documents").fields();
+        it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (e.getKey().startsWith("rollout/")) {
+        JsonNode j = e.getValue();
+        JsonNode hold = j.path("hold");
+        out.println(
+            "fleet:  "
+                + e.getKey().substring("rollout/".length())
+                + ", applied revision "
+                + j.path("applied").asLong()
+                + (j.path("failedRev").asLong() > 0
+                    ? ", failed revision " + j.path("failedRev").asLong()
+                    : "")
+                + (hold.isMissingNode()
+                    ? ""
+                    : ", holding "
+                        + hold.path("kind").asText()
+                        + " of revision "
+                        + hold.path("rev").asLong()
+                        + " ("
+                        + hold.path("step").asText()
+                        + ")")
+                + "  (hupd rollout status shows the fleet)");
+      }
+    }
     if (toolchains.isEmpty()) {
       out.println("toolchains: none recorded");
     } else {
