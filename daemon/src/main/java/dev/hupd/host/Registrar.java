@@ -31,6 +31,7 @@ final class Registrar {
   private final Optional<String> rolloutPath;
   private final boolean stamped;
   private String lastRefused = "";
+  private String lastRegistered = "";
 
   Registrar(
       MetadataSource source,
@@ -89,11 +90,14 @@ final class Registrar {
       }
     }
     String text = Json.canonical(doc);
+    String sha = Json.sha256(text);
+    if (sha.equals(lastRegistered)) {
+      return; // what this agent reads has not changed since the store last had it: no store call
+    }
     Optional<Policy> policy;
     try {
       policy = Publisher.policyIn(Json.parse(text), rolloutPath);
     } catch (Policy.PolicyException e) {
-      String sha = Json.sha256(text);
       if (!sha.equals(lastRefused)) {
         lastRefused = sha;
         log.error(
@@ -109,6 +113,9 @@ final class Registrar {
               policy,
               stamped ? Math.max(stamp, 1) : 0,
               "registered from " + source.description());
+      if (r.created() || r.note().equals("unchanged")) {
+        lastRegistered = sha;
+      }
       if (r.created()) {
         log.info(
             "event=register.published revision={} sha={} gated={} note=\"{}\"",

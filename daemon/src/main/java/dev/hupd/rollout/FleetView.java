@@ -263,18 +263,21 @@ public final class FleetView {
     Forgiveness f = forgiveness(r);
     Optional<Policy> p = policy(r);
     if (p.isPresent() && !f.all) {
+      // every attempt counts, not only the newest: a holder that failed after its seat was taken
+      // over still found the change bad
       for (int k = 0; k < p.get().canaryCount(); k++) {
-        Optional<Seat> s = seat(r, k);
-        if (s.isPresent()
-            && s.get().verdict().equals("failed")
-            && !f.attempts.contains(k + "/" + s.get().attempt())) {
-          String reason = s.get().record().path("reason").asText("");
-          return Optional.of(
-              "canary-failed: seat "
-                  + k
-                  + " on "
-                  + s.get().agent()
-                  + (reason.isEmpty() ? "" : ": " + reason));
+        for (int a = newestAttempt(r, k); a >= 0; a--) {
+          JsonNode rec = record(names.seat(r, k, a)).orElseThrow();
+          if (rec.path("verdict").asText("").equals("failed")
+              && !f.attempts.contains(k + "/" + a)) {
+            String reason = rec.path("reason").asText("");
+            return Optional.of(
+                "canary-failed: seat "
+                    + k
+                    + " on "
+                    + rec.path("agent").asText()
+                    + (reason.isEmpty() ? "" : ": " + reason));
+          }
         }
       }
     }

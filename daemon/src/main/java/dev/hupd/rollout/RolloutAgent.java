@@ -999,6 +999,18 @@ public final class RolloutAgent {
         return pacing.candidateMs() * 3;
       }
     }
+    // the last look before the gate opens: every attempt of every seat, fresh
+    List<String> attempts = new ArrayList<>();
+    for (int k = 0; k < view.policy(r).get().canaryCount(); k++) {
+      for (int a = 0; a <= view.newestAttempt(r, k) + 1; a++) {
+        attempts.add(names.seat(r, k, a));
+      }
+    }
+    attempts.add(names.ctl(r, view.ctlCount(r)));
+    read(attempts);
+    if (view.haltReason(r).isPresent() || !view.allSeatsOk(r)) {
+      return 0;
+    }
     ObjectNode rec = Records.envelope("approved", id, nonce(), now);
     rec.put("by", "canaries");
     rec.put("sha", meta.path("sha").asText());
@@ -1044,11 +1056,20 @@ public final class RolloutAgent {
     }
     read(lasts);
     int ok = 0;
-    for (String n : lasts) {
-      if (!closed(n, p, now)) {
-        return false;
+    boolean all = true;
+    for (int s = 0; s < lasts.size(); s++) {
+      String n = lasts.get(s);
+      if (closed(n, p, now)) {
+        ok++;
+        continue;
       }
-      ok++;
+      all = false;
+      if (view.entry(n).isEmpty()) {
+        skipUnclaimedLastTurn(r, s, plannedLength(followers, P, s) - 1, plan, p, now);
+      }
+    }
+    if (!all) {
+      return false;
     }
     ObjectNode rec = Records.envelope("complete", id, nonce(), now);
     rec.put("slots", ok);
@@ -1064,6 +1085,47 @@ public final class RolloutAgent {
     }
     read(List.of(names.complete(r)));
     return true;
+  }
+
+  /**
+   * The last planned turn of a slot has no successor to skip it when its owner is gone: the
+   * completion checker does, once the turn has been claimable for {@code startGrace} plus the
+   * margin by the store's clock.
+   */
+  private void skipUnclaimedLastTurn(long r, int slot, int turn, JsonNode plan, Policy p, long now)
+      throws StoreException {
+    long eligibleAt;
+    if (turn == 0) {
+      eligibleAt = roundZeroStart(r, slot, p, now);
+    } else {
+      String pred = names.turn(r, slot, turn - 1);
+      read(List.of(pred));
+      if (!closed(pred, p, now)) {
+        return;
+      }
+      RolloutStore.Entry e = view.entry(pred).orElseThrow();
+      JsonNode rec = view.record(pred).orElseThrow();
+      eligibleAt =
+          rec.has("close") || rec.path("kind").asText().equals("skip")
+              ? e.modifiedMs()
+              : Records.leaseEnd(e, rec) + p.margin().toMillis();
+    }
+    long grace = plan.path("startGraceMs").asLong(60_000);
+    if (now < eligibleAt + grace + p.margin().toMillis()) {
+      return;
+    }
+    String name = names.turn(r, slot, turn);
+    ObjectNode skip = Records.envelope("skip", id, nonce(), now);
+    skip.put("reason", "last turn of its slot unclaimed " + grace + "ms after it became claimable");
+    try {
+      write(() -> store.create(name, Records.write(skip)));
+      event("skipped " + name);
+    } catch (StoreException e) {
+      if (e.kind() != StoreException.Kind.ALREADY_EXISTS) {
+        throw e;
+      }
+    }
+    read(List.of(name));
   }
 
   static int plannedLength(int followers, int P, int slot) {

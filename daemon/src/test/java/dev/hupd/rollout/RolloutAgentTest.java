@@ -146,4 +146,43 @@ class RolloutAgentTest {
     assertThat(late.agent.applied()).isEqualTo(1);
     assertThat(late.revisionsBegun(2)).isZero();
   }
+
+  @Test
+  void deadAgentsInThePlanAreSkippedIncludingTheLastTurnOfASlotAndTheRolloutCompletes()
+      throws Exception {
+    agent("a1", "canary");
+    agent("a2");
+    agent("a3");
+    // two registered agents that never run: every turn they hold is a ghost's
+    for (String ghost : List.of("g1", "g2")) {
+      store.create(names.agent(ghost), "{\"v\":\"hupd-rollout/1\",\"kind\":\"agent\"}");
+    }
+    push(1, POLICY);
+    runUntil(() -> agents.stream().allMatch(s -> s.agent.applied() == 1), 60_000);
+    push(2, "{\"canaries\":1,\"bake\":\"60s\",\"maxParallel\":1,\"turnLease\":\"5m\"}");
+    runUntil(() -> exists(names.complete(2)), 60 * 60_000);
+
+    assertThat(agents).allMatch(s -> s.agent.applied() == 2);
+    assertThat(exists(names.complete(2))).as("complete despite ghosts").isTrue();
+    FleetView view = new FleetView(names);
+    List<String> turns = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      turns.add(names.turn(2, 0, t));
+    }
+    view.mergeAll(store.get(turns).values());
+    long skips =
+        turns.stream()
+            .filter(
+                n -> view.record(n).map(r -> r.path("kind").asText().equals("skip")).orElse(false))
+            .count();
+    assertThat(skips).as("both ghosts skipped").isEqualTo(2);
+  }
+
+  private boolean exists(String name) {
+    try {
+      return store.get(List.of(name)).containsKey(name);
+    } catch (StoreException e) {
+      return false;
+    }
+  }
 }
