@@ -141,7 +141,12 @@ final class FleetLoop {
         return Daemon.EXIT_CONFIG;
       }
       Publisher publisher =
-          new Publisher(store, names, contents, System::currentTimeMillis, agentId);
+          new Publisher(
+              new dev.hupd.rollout.RetryingStore(store, 30_000),
+              names,
+              contents,
+              System::currentTimeMillis,
+              agentId);
       registrar =
           new Registrar(
               configured,

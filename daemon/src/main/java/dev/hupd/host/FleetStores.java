@@ -66,7 +66,9 @@ public final class FleetStores {
     Optional<URI> proxy =
         ProxySelection.choose(
             endpoint, Optional.empty(), Optional.empty(), env, Runner.systemProperties());
-    return SsmRolloutStore.create(r, endpoint, operatorCredentials(env), proxy);
+    // one-shot commands meet the account's Put quota in bursts: retry throttling for a while
+    return new dev.hupd.rollout.RetryingStore(
+        SsmRolloutStore.create(r, endpoint, operatorCredentials(env), proxy), 120_000);
   }
 
   /**

@@ -170,6 +170,38 @@ public final class Publisher {
   }
 
   /**
+   * A publisher interrupted between {@code meta} and the bootstrap approval of a revision that
+   * needs one (the fleet's first, or an ungated one) left it unapproved: whoever publishes the same
+   * content again completes it.
+   */
+  private void finishDirect(FleetView view, long r, JsonNode meta) throws StoreException {
+    if (view.approved(r)) {
+      return;
+    }
+    boolean ungated = !meta.path("gate").asBoolean(false);
+    boolean first = view.target() == 0 && view.head().path("approved").asLong(0) == 0;
+    for (long q = r - 1; q > 0 && q >= r - 3 && first; q--) {
+      first = !view.approved(q);
+    }
+    if (!ungated && !(first && r == 1)) {
+      return;
+    }
+    long now = clock.getAsLong();
+    ObjectNode approved = Records.envelope("approved", who, "bootstrap", now);
+    approved.put("by", "bootstrap");
+    approved.put("sha", meta.path("sha").asText());
+    approved.put(
+        "why", ungated ? "no rollout policy: applied on sight" : "the fleet's first revision");
+    try {
+      store.create(names.approved(r), Records.write(approved));
+    } catch (StoreException e) {
+      if (e.kind() != StoreException.Kind.ALREADY_EXISTS) {
+        throw e;
+      }
+    }
+  }
+
+  /**
    * Publishes {@code document} unless the newest revision already has this content.
    *
    * @param document stack-shaped JSON text
@@ -188,6 +220,7 @@ public final class Publisher {
     for (int attempt = 0; attempt < 20; attempt++) {
       Optional<JsonNode> last = latest > 0 ? view.meta(latest) : Optional.empty();
       if (last.isPresent() && last.get().path("sha").asText().equals(sha)) {
+        finishDirect(view, latest, last.get());
         return new Result(latest, false, sha, last.get().path("gate").asBoolean(), "unchanged");
       }
       if (stamp > 0 && last.isPresent() && last.get().path("stamp").asLong(0) >= stamp) {
