@@ -113,6 +113,9 @@ public final class RolloutAgent {
   private long lastRecheck;
   private Queue queue; // where this agent waits for a turn
   private PlanBuilder planBuilder;
+  private RecordCollector collector; // the records this agent deletes after creating a complete
+  private boolean rejoin; // skipped or missing from a plan: its registry record may be gone
+  private long rejoinAfter;
   private long nextCompletionCheck;
   private String lastEvent = "";
 
@@ -291,7 +294,7 @@ public final class RolloutAgent {
         slowPolls--;
         delay *= 2; // after throttling, regular polls slow down; a wake-up aimed at a turn does not
       }
-      return exact ? delay : jitter(delay);
+      return collect(exact ? delay : jitter(delay));
     } catch (StoreException e) {
       if (e.kind() == StoreException.Kind.THROTTLED) {
         counters.throttled++;
@@ -316,6 +319,10 @@ public final class RolloutAgent {
   }
 
   private void register(long now) throws StoreException {
+    if (rejoin) {
+      rejoin(now);
+      return;
+    }
     ObjectNode rec = Records.envelope("agent", id, nonce(), now);
     rec.putPOJO("roles", List.copyOf(roles));
     try {
@@ -327,6 +334,76 @@ public final class RolloutAgent {
     }
     registered = true;
     save();
+  }
+
+  /**
+   * Makes sure this agent's registry record exists after it was skipped or found itself missing
+   * from a plan: a collector takes a skipped agent without records in the rollout for a ghost and
+   * deletes its record, and the next plan is built from the registry. Read first, so a record still
+   * there costs no write. SSM refuses to create a name deleted less than 30 s ago, so a refused
+   * create is retried on a tick {@value #REJOIN_RETRY_MS} ms later, never holding this one up.
+   */
+  private void rejoin(long now) {
+    if (now < rejoinAfter) {
+      return;
+    }
+    try {
+      counters.reads++;
+      if (store.get(List.of(names.agent(id))).isEmpty()) {
+        ObjectNode rec = Records.envelope("agent", id, nonce(), now);
+        rec.putPOJO("roles", List.copyOf(roles));
+        write(() -> store.create(names.agent(id), Records.write(rec)));
+        event("registered again");
+      }
+    } catch (StoreException e) {
+      if (e.kind() != StoreException.Kind.ALREADY_EXISTS) {
+        counters.throttled += e.kind() == StoreException.Kind.THROTTLED ? 1 : 0;
+        rejoinAfter = now + REJOIN_RETRY_MS;
+        return;
+      }
+    }
+    rejoin = false;
+    registered = true;
+    save();
+  }
+
+  private static final long REJOIN_RETRY_MS = 30_000;
+
+  /** Checks this agent's registry record on a coming tick (see {@link #rejoin}). */
+  private void rejoinLater() {
+    if (!rejoin) {
+      rejoin = true;
+      registered = false;
+      save();
+    }
+  }
+
+  /** Lets a running collector make its due calls; wakes up no later than its next one is due. */
+  private long collect(long delay) {
+    if (collector == null) {
+      return delay;
+    }
+    long next = collector.step(clock.getAsLong());
+    if (next < 0) {
+      collector = null;
+      return delay;
+    }
+    return Math.min(delay, Math.max(pacing.candidateMs(), next));
+  }
+
+  /**
+   * Starts collecting after creating {@code complete} of {@code r}, keeping this agent's applied
+   * revision and the one followers fall back to if {@code r} is halted later.
+   */
+  private void startCollector(long r, JsonNode plan, long now) {
+    long floor = applied;
+    for (long q = r - 1; q > 0 && q >= r - 20; q--) {
+      if (view.approved(q) && view.haltReason(q).isEmpty()) {
+        floor = floor > 0 ? Math.min(floor, q) : q;
+        break;
+      }
+    }
+    collector = new RecordCollector(store, names, contents, id, r, plan, floor, now);
   }
 
   // ---------------------------------------------------------------- reading
@@ -624,6 +701,7 @@ public final class RolloutAgent {
               } else {
                 queue = null; // the planned turn went to a skip: take an overflow turn
                 overflowRevs.add(h.rev);
+                rejoinLater();
               }
             }
             hold = null;
@@ -1077,6 +1155,7 @@ public final class RolloutAgent {
     try {
       write(() -> store.create(names.complete(r), Records.write(rec)));
       event("complete " + r);
+      startCollector(r, plan, now);
       updateHead(r, now);
     } catch (StoreException e) {
       if (e.kind() != StoreException.Kind.ALREADY_EXISTS) {
@@ -1092,17 +1171,39 @@ public final class RolloutAgent {
    * completion checker does, once the turn has been claimable for {@code startGrace} plus the
    * margin by the store's clock.
    */
-  private void skipUnclaimedLastTurn(long r, int slot, int turn, JsonNode plan, Policy p, long now)
+  private void skipUnclaimedLastTurn(long r, int slot, int last, JsonNode plan, Policy p, long now)
       throws StoreException {
+    // only for a slot well past the time it should have finished: reading whole slots of a
+    // rollout still in waves would cost P/10 calls per check
+    long approvedAt = view.entry(names.approved(r)).map(RolloutStore.Entry::modifiedMs).orElse(now);
+    long perTurn =
+        2 * Math.max(1_000, plan.path("applyMs").asLong(0))
+            + plan.path("startGraceMs").asLong(60_000);
+    if (now < approvedAt + (last + 1) * perTurn) {
+      return;
+    }
+    // the lowest turn of the slot that is not closed: with a run of dead agents at the end of a
+    // slot, each is skipped in turn, once the one before it is closed
+    List<String> all = new ArrayList<>();
+    for (int t = 0; t <= last; t++) {
+      all.add(names.turn(r, slot, t));
+    }
+    read(all);
+    int turn = -1;
+    for (int t = 0; t <= last; t++) {
+      if (!closed(names.turn(r, slot, t), p, now)) {
+        turn = t;
+        break;
+      }
+    }
+    if (turn < 0 || view.entry(names.turn(r, slot, turn)).isPresent()) {
+      return; // all closed, or the lowest open one is claimed and running
+    }
     long eligibleAt;
     if (turn == 0) {
       eligibleAt = roundZeroStart(r, slot, p, now);
     } else {
       String pred = names.turn(r, slot, turn - 1);
-      read(List.of(pred));
-      if (!closed(pred, p, now)) {
-        return;
-      }
       RolloutStore.Entry e = view.entry(pred).orElseThrow();
       JsonNode rec = view.record(pred).orElseThrow();
       eligibleAt =
@@ -1230,6 +1331,9 @@ public final class RolloutAgent {
     q.plan = plan;
     q.order = order;
     int i = overflowRevs.contains(r) ? -1 : order.indexOf(id);
+    if (i < 0 && !overflowRevs.contains(r)) {
+      rejoinLater(); // not in the plan: registered too late for it, or taken for a ghost
+    }
     if (i >= 0) {
       q.slot = i % P;
       q.turn = i / P;
@@ -1295,6 +1399,7 @@ public final class RolloutAgent {
       if (!rec.path("agent").asText().equals(id)) {
         overflowRevs.add(r); // skipped as a ghost while away
         queue = null;
+        rejoinLater();
         return 0;
       }
     }

@@ -78,7 +78,8 @@ public final class FleetBenchmark {
         3,
         20 * 60_000L,
         8 * 3_600_000L,
-        20_000_000);
+        20_000_000,
+        2);
   }
 
   /** One randomized trial: a small fleet, a short policy, and a random mix of every fault. */
@@ -118,7 +119,8 @@ public final class FleetBenchmark {
         3,
         60_000,
         good ? 60 * 60_000L : 30 * 60_000L,
-        400_000);
+        400_000,
+        0);
   }
 
   /** Totals over many trials, with the seeds of those that broke a rule. */
@@ -270,6 +272,16 @@ public final class FleetBenchmark {
     row("  <= P? (target)", results, r -> r.maxInFlight <= r.plannedP ? "yes" : "NO");
     row("double applies (must be 0)", results, r -> Integer.toString(r.doubleApplies));
     row("model per-caller counts agree", results, r -> r.modelCountsAgree ? "yes" : "NO");
+    row("SSM parameters after 3 rollouts + GC", results, r -> Integer.toString(r.parameters));
+    row("  kept revisions (records each)", results, r -> kept(r));
+    row("  registry records / blob chunks", results, r -> r.registryRecords + " / " + r.blobChunks);
+  }
+
+  static String kept(FleetSimulation.Result r) {
+    StringBuilder b = new StringBuilder();
+    r.revisionRecords.forEach(
+        (rev, n) -> b.append(b.length() == 0 ? "" : " ").append(rev + ":" + n));
+    return b.toString();
   }
 
   static void printTrials(String title, TrialSummary t, boolean good) {

@@ -69,6 +69,8 @@ public final class FleetSimulation {
    * @param quietMs how long the settled fleet is watched before the push, for its read rate
    * @param limitMs how long after the push the run may go on
    * @param maxEvents a bound on events, so a livelock still ends
+   * @param extraRollouts good changes rolled out after the measured one (revisions 3, 4, …), each
+   *     followed by time for the collector, before the store's parameters are counted
    */
   public record Scenario(
       int agents,
@@ -82,7 +84,8 @@ public final class FleetSimulation {
       double putTps,
       long quietMs,
       long limitMs,
-      long maxEvents) {}
+      long maxEvents,
+      int extraRollouts) {}
 
   /** What one run measured. */
   public static final class Result {
@@ -139,6 +142,15 @@ public final class FleetSimulation {
     public int permanentKills;
     public int temporaryKills;
     public boolean canaryKilledMidBake;
+
+    /** Parameters in the store at the end (after the extra rollouts and their collection). */
+    public int parameters = -1;
+
+    /** Of those: records per revision still there, registry records, blob chunks. */
+    public final Map<Long, Integer> revisionRecords = new TreeMap<>();
+
+    public int registryRecords;
+    public int blobChunks;
   }
 
   private final Scenario sc;
@@ -316,7 +328,61 @@ public final class FleetSimulation {
       result.steadyReadTpsAfter = (reads() - r0) * 1000.0 / (now - from);
     }
     audit();
+    if (result.completionMs >= 0 && sc.extraRollouts() > 0) {
+      int measured = result.maxInFlight; // later plans have a P of their own
+      for (long r = REV_CHANGE + 1; r <= REV_CHANGE + sc.extraRollouts(); r++) {
+        rollOutAgain(r);
+      }
+      result.maxInFlight = measured;
+    }
+    countParameters();
     return result;
+  }
+
+  /** One more good change, until every live agent runs it and it is complete, then GC time. */
+  private void rollOutAgain(long r) {
+    publish(r, document(Long.toString(r), Optional.of(sc.policy())), Optional.of(policy()));
+    long limit = now + sc.limitMs();
+    loop(() -> allOn(r) && creators.containsKey(names.complete(r)), limit);
+    loop(() -> false, now + GC_MS);
+  }
+
+  /** Time given to the collector after a completion: the ghost scan waits 2 × startGrace. */
+  static final long GC_MS = 30 * 60_000L;
+
+  private boolean allOn(long r) {
+    return hosts.stream().allMatch(h -> h.gone || (h.alive && h.agent.applied() == r));
+  }
+
+  private void countParameters() {
+    result.parameters = model.size();
+    String rev = names.root() + "/rev/";
+    for (String name : listAll(names.root())) {
+      if (name.startsWith(rev)) {
+        long r = Long.parseLong(name.substring(rev.length(), name.indexOf('/', rev.length())));
+        result.revisionRecords.merge(r, 1, Integer::sum);
+      } else if (name.startsWith(names.agents() + "/")) {
+        result.registryRecords++;
+      } else if (name.startsWith(names.root() + "/blob/")) {
+        result.blobChunks++;
+      }
+    }
+  }
+
+  private List<String> listAll(String path) {
+    ModelStore auditor = new ModelStore(model.getTps(Double.POSITIVE_INFINITY), "audit");
+    List<String> out = new ArrayList<>();
+    try {
+      Optional<String> token = Optional.empty();
+      do {
+        RolloutStore.Page page = auditor.list(path, token);
+        page.entries().forEach(e -> out.add(e.name()));
+        token = page.next();
+      } while (token.isPresent());
+    } catch (StoreException e) {
+      throw new IllegalStateException("count failed: " + e.getMessage(), e);
+    }
+    return out;
   }
 
   private void bootHost(Host h) {
@@ -436,14 +502,16 @@ public final class FleetSimulation {
     before.clear();
     hosts.forEach(h -> before.put(h.id, h.modelStore.tally().copy()));
     throttledBefore = throttled();
-    Policy policy;
+    publish(REV_CHANGE, changeDocument(), Optional.of(policy()));
+    armFaults();
+  }
+
+  private Policy policy() {
     try {
-      policy = Policy.parse(Json.parse(sc.policy()), "scenario.policy");
+      return Policy.parse(Json.parse(sc.policy()), "scenario.policy");
     } catch (Policy.PolicyException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
-    publish(REV_CHANGE, changeDocument(), Optional.of(policy));
-    armFaults();
   }
 
   private final Map<String, ModelStore.Tally> before = new HashMap<>();

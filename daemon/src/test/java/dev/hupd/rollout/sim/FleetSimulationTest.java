@@ -3,6 +3,7 @@ package dev.hupd.rollout.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,21 @@ class FleetSimulationTest {
     assertEquals(0, r.doubleApplies, () -> r.doubleApplyDetails.toString());
     assertEquals(0, r.failedVerdicts, () -> r.failedDetails.toString());
     assertTrue(r.modelCountsAgree);
+  }
+
+  @Test
+  void afterThreeRolloutsAHundredAgentsLeaveTwoRevisionsTheRegistryAndAFew() {
+    FleetSimulation.Result r = new FleetSimulation(FleetBenchmark.benchScenario(100, 3)).run();
+
+    assertTrue(r.completionMs > 0, () -> "never converged: " + r.notConverged);
+    assertEquals(List.of(3L, 4L), List.copyOf(r.revisionRecords.keySet()));
+    assertEquals(100, r.registryRecords);
+    int kept = r.revisionRecords.values().stream().mapToInt(Integer::intValue).sum();
+    // each kept revision: meta, seat, plan, approved, complete and about one turn per follower
+    r.revisionRecords.forEach(
+        (rev, n) -> assertTrue(n <= 100 + 10, () -> "revision " + rev + " keeps " + n));
+    assertTrue(
+        r.parameters <= kept + 100 + 5, () -> r.parameters + " parameters, " + kept + " kept");
   }
 
   @Test
