@@ -62,9 +62,26 @@ final class CheckCommand implements Callable<Integer> {
             + " source="
             + (s.source() instanceof HupdSettings.Source.LocalFile f
                 ? "file:" + f.path()
-                : "cloudformation")
+                : s.source() instanceof HupdSettings.Source.Pushed ? "store" : "cloudformation")
             + " state-dir="
             + s.stateDir());
+    s.fleet()
+        .ifPresent(
+            f ->
+                out.println(
+                    "fleet: "
+                        + f.name()
+                        + " store="
+                        + (f.store() instanceof HupdSettings.Store.Dir d
+                            ? "dir:" + d.path()
+                            : "ssm" + f.region().map(r -> " region=" + r).orElse(""))
+                        + " agent-id="
+                        + f.agentId().orElse("(EC2 instance id)")
+                        + " roles="
+                        + (f.roles().isEmpty() ? "-" : String.join(",", f.roles()))
+                        + " rollout="
+                        + (f.coordinate() ? "on" : "off")
+                        + f.rolloutPath().map(p -> " rollout-path=" + p.text()).orElse("")));
     for (HookDefinition h : c.cfnHup().hooks()) {
       out.println(
           "hook "

@@ -34,6 +34,11 @@ abstract class OperatorCommand implements Callable<Integer> {
   /** Checks done before the store is opened (a bad input file never costs a store call). */
   void check(StoreOptions.Target target) throws CommandException {}
 
+  /** Whether this command may start a new folder store (push does; the others only read one). */
+  boolean createsStore() {
+    return false;
+  }
+
   @Override
   public final Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -42,6 +47,16 @@ abstract class OperatorCommand implements Callable<Integer> {
     try {
       StoreOptions.Target target = where.resolve(main().settings, main().env);
       check(target);
+      if (target.store() instanceof dev.hupd.config.HupdSettings.Store.Dir d
+          && !createsStore()
+          && !java.nio.file.Files.isDirectory(d.path())) {
+        throw new CommandException(
+            Daemon.EXIT_CONFIG,
+            "no fleet store at "
+                + d.path()
+                + " (agents create it when they start, hupd push when it publishes); check"
+                + " --store or the settings' store");
+      }
       try (RolloutStore store = target.open(main().env)) {
         return run(target, store, out);
       }

@@ -56,11 +56,18 @@ final class PushCommand extends OperatorCommand {
   }
 
   @Override
+  boolean createsStore() {
+    return true;
+  }
+
+  @Override
   void check(StoreOptions.Target target) throws CommandException {
     try {
       text = Files.readString(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw bad("no such file");
     } catch (IOException | RuntimeException e) {
-      throw bad("cannot read it: " + e.getMessage());
+      throw bad("cannot read it: " + e);
     }
     JsonNode root;
     try {

@@ -31,7 +31,9 @@ final class StatusCommand implements Callable<Integer> {
   @ParentCommand Main parent;
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "print the toolchain records as JSON")
+  @Option(
+      names = "--json",
+      description = "print the records as JSON: hook values, failures, toolchains, fleet journals")
   boolean json;
 
   @Override
@@ -72,7 +74,20 @@ final class StatusCommand implements Callable<Integer> {
       }
     }
     if (json) {
-      out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toolchains));
+      ObjectNode all = Json.MAPPER.createObjectNode();
+      all.put("state", settings.stateDir().resolve(StateStore.FILE_NAME).toString());
+      all.set("values", root.path("values").deepCopy());
+      all.set("failures", root.path("failures").deepCopy());
+      all.set("toolchains", toolchains);
+      ObjectNode fleets = all.putObject("fleets");
+      for (Iterator<Map.Entry<String, JsonNode>> it = root.path("documents").fields();
+          it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().startsWith("rollout/")) {
+          fleets.set(e.getKey().substring("rollout/".length()), e.getValue());
+        }
+      }
+      out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(all));
       out.flush();
       return Daemon.EXIT_OK;
     }

@@ -344,7 +344,9 @@ public record HupdSettings(
               "rollout-path",
               "ssm-url",
               "ssm-region",
-              "register-every")) {
+              "register-every",
+              "store-poll",
+              "rollout")) {
         if (v.text(k).isPresent()) {
           v.problem(k, "needs a store to coordinate through", "also set store = ssm or dir:<path>");
         }

@@ -109,6 +109,10 @@ public record Runner(
         s.firstPollSplay()
             .orElse(
                 s.source() instanceof HupdSettings.Source.LocalFile
+                        || (s.source() instanceof HupdSettings.Source.Pushed
+                            && s.fleet()
+                                .map(f -> f.store() instanceof HupdSettings.Store.Dir)
+                                .orElse(false))
                     ? Duration.ZERO
                     : (interval.compareTo(MAX_DEFAULT_SPLAY) < 0 ? interval : MAX_DEFAULT_SPLAY));
     List<PassStep> steps = new ArrayList<>();

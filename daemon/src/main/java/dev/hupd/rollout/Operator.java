@@ -357,7 +357,10 @@ public final class Operator {
       return s.record().path("bakeUntil").asLong();
     }
     Optional<JsonNode> plan = view.plan(r);
-    if (plan.isPresent() && plan.get().path("agent").asText().equals(s.agent())) {
+    if (plan.isPresent()
+        && plan.get().path("agent").asText().equals(s.agent())
+        && plan.get().path("at").asLong() >= s.record().path("at").asLong()) {
+      // planned during this attempt's bake (not an earlier attempt's, e.g. before a resume)
       return plan.get().path("bakeUntil").asLong(0);
     }
     return 0;
@@ -622,7 +625,8 @@ public final class Operator {
     if (real == FleetView.Phase.COMPLETE
         || real == FleetView.Phase.SUPERSEDED
         || real == FleetView.Phase.HALTED) {
-      throw refused(view, r, phase, now, "abort", "only a revision in an open phase can be");
+      throw refused(
+          view, r, phase, now, "abort", "only a revision in an open phase can be aborted");
     }
     ObjectNode body = ctl("abort", now);
     body.put("reason", reason);

@@ -1546,7 +1546,11 @@ public final class RolloutAgent {
 
   private void event(String text) {
     lastEvent = text;
-    log.info("event=rollout agent={} what=\"{}\"", id, text);
+    if (text.startsWith("failed") || text.startsWith("aborted") || text.startsWith("released")) {
+      log.warn("event=rollout agent={} what=\"{}\"", id, text);
+    } else {
+      log.info("event=rollout agent={} what=\"{}\"", id, text);
+    }
   }
 
   private String nonce() {

@@ -22,6 +22,7 @@ public final class StoreSource implements MetadataSource {
   private final Contents contents;
   private String cachedSha = "";
   private JsonNode cachedDocument;
+  private DirWatch watch;
 
   public StoreSource(RolloutStore store, Names names) throws StoreException {
     this.store = store;
@@ -77,13 +78,28 @@ public final class StoreSource implements MetadataSource {
     };
   }
 
+  /** A folder store wakes the daemon on a push; SSM is polled. */
+  @Override
+  public synchronized void watch(Runnable onChange) {
+    if (store instanceof DirStore d && watch == null) {
+      try {
+        watch = d.watch(onChange);
+      } catch (StoreException e) {
+        // polling still finds the push at the next interval
+      }
+    }
+  }
+
   @Override
   public String description() {
     return "store parameter " + names.source() + " (" + store.description() + ")";
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (watch != null) {
+      watch.close();
+    }
     store.close();
   }
 }
