@@ -693,6 +693,16 @@ public final class Operator {
 
   private void checkPromotable(FleetView view, long r, String phase, long now, boolean force)
       throws Refused {
+    if (view.policy(r).isEmpty()) {
+      throw refused(
+          view,
+          r,
+          phase,
+          now,
+          "promote",
+          "it carries no rollout policy, so it is applied on sight; push it again to complete an"
+              + " interrupted push");
+    }
     if (view.approved(r)) {
       String hint =
           view.status(r).phase() == FleetView.Phase.HALTED ? "; use resume to lift the halt" : "";

@@ -225,8 +225,20 @@ public record Policy(
       }
       hTimeout = duration(health, "timeout", hTimeout, hw);
       hInterval = duration(health, "interval", hInterval, hw);
+      if (hTimeout.toMillis() < 1_000) {
+        throw new PolicyException(
+            hw + ".timeout is " + Durations.format(hTimeout) + "; expected at least 1s");
+      }
+      if (hInterval.toMillis() < 1_000) {
+        throw new PolicyException(
+            hw + ".interval is " + Durations.format(hInterval) + "; expected at least 1s");
+      }
     }
     Duration lease = duration(node, "turnLease", Duration.ofMinutes(30), where);
+    if (lease.toMillis() < 1_000) {
+      throw new PolicyException(
+          where + ".turnLease is " + Durations.format(lease) + "; expected at least 1s");
+    }
     Duration skew = duration(node, "maxClockSkew", Duration.ofSeconds(30), where);
     Duration margin = duration(node, "margin", skew.plusSeconds(30), where);
     if (margin.compareTo(skew.plusSeconds(15)) < 0) {

@@ -108,6 +108,7 @@ public final class RolloutAgent {
   private boolean exact; // the last decision aimed at a moment (a turn's expected end): no jitter
   private long cadence; // the regular poll interval of the current state, for retries
   private int bootReads; // extra reads a booting agent made to catch up with head
+  private int failingTicks; // ticks in a row that ended in a store error
   private final Map<Long, Long> approvedSeenAt = new HashMap<>();
   private final Map<String, Long> closedSeenAt = new HashMap<>();
   private long lastRecheck;
@@ -294,10 +295,22 @@ public final class RolloutAgent {
         slowPolls--;
         delay *= 2; // after throttling, regular polls slow down; a wake-up aimed at a turn does not
       }
+      failingTicks = 0;
       return collect(exact ? delay : jitter(delay));
     } catch (StoreException e) {
       if (e.kind() == StoreException.Kind.THROTTLED) {
         counters.throttled++;
+      }
+      failingTicks++;
+      if (e.retryable() && (failingTicks == 10 || failingTicks % 100 == 0)) {
+        // throttling alone is normal; ten decisions in a row that could not be made are not
+        log.warn(
+            "event=rollout.store-trouble agent={} failed_ticks={} reason=\"{}\""
+                + " next=\"still retrying; this agent stays on revision {}\"",
+            id,
+            failingTicks,
+            e.getMessage(),
+            applied);
       }
       slowPolls = 3;
       // never sooner than the poll it replaces: idle agents retrying a throttled poll every few
@@ -522,6 +535,12 @@ public final class RolloutAgent {
       approvedSeenAt.putIfAbsent(target, now);
     }
     // boot: no revision yet; take the approved one without a turn (not a switch of a serving agent)
+    if (failedRev > 0 && view.haltReason(failedRev).isEmpty() && view.ctlCount(failedRev) > 0) {
+      // an operator resumed (or promoted) the revision this agent failed: it may try again
+      log.info("event=rollout.retry agent={} revision={} reason=\"resumed\"", id, failedRev);
+      failedRev = 0;
+      save();
+    }
     if (applied == 0) {
       long hinted = view.head().path("latest").asLong(0);
       if ((hinted > view.latest() || view.head().path("approved").asLong(0) > target)
@@ -529,7 +548,7 @@ public final class RolloutAgent {
         return 0; // head names newer revisions than this first read covered: read them first
       }
       if (target == 0) {
-        return followerInterval();
+        return candidate(view.latest()) ? pacing.candidateMs() : followerInterval();
       }
       return startDirect(target, now);
     }
@@ -1074,7 +1093,7 @@ public final class RolloutAgent {
       read(List.of(names.complete(previous), names.plan(previous)));
       if (!view.has(names.complete(previous)) && !checkComplete(previous, now)) {
         event("approval of " + r + " waits for revision " + previous + " to complete");
-        return pacing.candidateMs() * 3;
+        return pacing.candidateMs();
       }
     }
     // the last look before the gate opens: every attempt of every seat, fresh
