@@ -69,6 +69,7 @@ CONF
     -jar daemon/target/hupd.jar run --config "$work/cfn" --settings "$work/$a.conf" \
     > "$work/$a.log" 2>&1 < /dev/null &
   started_pids="$started_pids $!"
+  eval "pid_$a=$!"
 done
 
 doc() { # doc VERSION
@@ -103,3 +104,8 @@ n=$(printf '%s\n' $sorted | wc -l)
 median=$(printf '%s\n' $sorted | sed -n "$(((n + 1) / 2))p")
 max=$(printf '%s\n' $sorted | tail -1)
 echo "push to canary action over SSM (candidate poll 3 s +/- 20 %): median ${median} ms, max ${max} ms over $n pushes (goal <= 5000 ms)"
+for a in canary follower; do
+  eval "p=\$pid_$a"
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status")
+  echo "RSS of the $a agent (fleet mode, SSM store, after the pushes): $(mib "$rss")"
+done
