@@ -714,6 +714,14 @@ public final class RolloutAgent {
           RolloutStore.Entry mine = got.get(h.name);
           if (mine == null || !Records.read(mine.value()).path("nonce").asText().equals(h.nonce)) {
             event("lost " + h.name);
+            if (mine != null && Records.read(mine.value()).path("agent").asText().equals(id)) {
+              log.warn(
+                  "event=rollout.duplicate-agent agent={} record={} reason=\"another process"
+                      + " claimed this name as the same agent id\" hint=\"give every agent its own"
+                      + " agent-id\"",
+                  id,
+                  h.name);
+            }
             if (queue != null && h.kind.equals("turn")) {
               if (queue.overflow) {
                 queue.turn++;
