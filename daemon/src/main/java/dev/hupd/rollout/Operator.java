@@ -151,8 +151,13 @@ public final class Operator {
     for (long k = latest; k > 0 && k >= r; k--) {
       load(view, k);
     }
-    for (long k = r - 1; k > 0 && view.target() == 0; k--) {
+    // the target: the newest approved revision below r that is not halted, judged on its whole
+    // ctl chain (an abort followed by a resume is not a halt)
+    for (long k = r - 1; k > 0; k--) {
       load(view, k);
+      if (view.approved(k) && view.haltReason(k).isEmpty()) {
+        break;
+      }
     }
     if (view.meta(r).isEmpty()) {
       throw new Refused(names.meta(r) + " is not readable yet; try again in a few seconds");

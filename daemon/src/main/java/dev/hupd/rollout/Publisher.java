@@ -133,6 +133,14 @@ public final class Publisher {
           .values()
           .forEach(view::merge);
     }
+    // a revision's ctl chain decides whether it is halted: read it whole (abort, then resume)
+    for (long k = latest; k > 0 && k > latest - 3; k--) {
+      for (int e = 1; view.has(names.ctl(k, e - 1)) && e < 1_000; e++) {
+        final int ee = e;
+        final long kk = k;
+        store.get(List.of(names.ctl(kk, ee))).values().forEach(view::merge);
+      }
+    }
     return latest;
   }
 

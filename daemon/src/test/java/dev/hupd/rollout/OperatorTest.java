@@ -281,4 +281,23 @@ class OperatorTest {
         .containsExactly("a9");
     assertThat(s.toJson().path("agents")).hasSize(3);
   }
+
+  @Test
+  void afterAbortThenResumeTheRevisionCountsAsTheTargetAndTheNextPushBuildsOnIt() throws Exception {
+    fleetOnRevisionOne();
+    fleet.push(2, POLICY);
+    fleet.runUntil(() -> exists(names.seat(2, 0, 0)), 60_000);
+    operator.abort("not yet");
+    fleet.runUntil(() -> phase().equals("halted"), 60_000);
+    operator.resume();
+    fleet.runUntil(() -> exists(names.complete(2)), 30 * 60_000);
+    assertThat(fleet.allApplied(2)).isTrue();
+
+    fleet.push(3, POLICY);
+
+    assertThat(record(names.meta(3)).path("base").asLong()).isEqualTo(2);
+    RolloutStatus s = status();
+    assertThat(s.revision()).isEqualTo(3);
+    assertThat(s.target()).as("an abort followed by a resume is not a halt").isEqualTo(2);
+  }
 }
