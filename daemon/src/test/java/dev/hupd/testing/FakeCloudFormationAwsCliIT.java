@@ -1,19 +1,14 @@
 package dev.hupd.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,8 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FakeCloudFormationAwsCliIT {
 
-  private static final Path AWS_CLI = Path.of("/usr/bin/aws");
-  private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final String ACCESS_KEY = "AKIDAWSCLITEST";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,9 +29,7 @@ class FakeCloudFormationAwsCliIT {
 
   @BeforeEach
   void startFake() throws Exception {
-    if (!Files.isExecutable(AWS_CLI)) {
-      fail(AWS_CLI + " is missing: install Debian's AWS CLI with `apt-get install -y awscli`");
-    }
+    AwsCli.requireInstalled();
     fake = FakeCloudFormation.start();
     fake.loadMetadataDir(TestInputs.input04());
   }
@@ -52,7 +43,8 @@ class FakeCloudFormationAwsCliIT {
 
   @Test
   void describeStackResource_printsInput04Metadata() throws Exception {
-    CliResult result = aws(Map.of(), "describe-stack-resource", "LaunchTemplate", "agents-stack");
+    AwsCli.Result result =
+        aws(Map.of(), "describe-stack-resource", "LaunchTemplate", "agents-stack");
 
     assertThat(result.exitCode()).as(result.stderr()).isZero();
     JsonNode detail = JSON.readTree(result.stdout()).get("StackResourceDetail");
@@ -73,7 +65,7 @@ class FakeCloudFormationAwsCliIT {
   void throttledCall_isRetriedByTheCliUntilItSucceeds() throws Exception {
     fake.throttleNext(2);
 
-    CliResult result =
+    AwsCli.Result result =
         aws(
             Map.of("AWS_MAX_ATTEMPTS", "5", "AWS_RETRY_MODE", "standard"),
             "describe-stack-resource",
@@ -88,7 +80,7 @@ class FakeCloudFormationAwsCliIT {
 
   @Test
   void unknownStack_failsWithTheServiceMessageOnStderr() throws Exception {
-    CliResult result = aws(Map.of(), "describe-stack-resource", "LaunchTemplate", "gone-stack");
+    AwsCli.Result result = aws(Map.of(), "describe-stack-resource", "LaunchTemplate", "gone-stack");
 
     assertThat(result.exitCode()).isNotZero();
     assertThat(result.stderr())
@@ -101,7 +93,7 @@ class FakeCloudFormationAwsCliIT {
   void describeStackResources_listsTheStack() throws Exception {
     fake.resource("Queue").type("AWS::SQS::Queue").status("UPDATE_IN_PROGRESS");
 
-    CliResult result = aws(Map.of(), "describe-stack-resources", null, fake.stackId());
+    AwsCli.Result result = aws(Map.of(), "describe-stack-resources", null, fake.stackId());
 
     assertThat(result.exitCode()).as(result.stderr()).isZero();
     JsonNode resources = JSON.readTree(result.stdout()).get("StackResources");
@@ -110,61 +102,14 @@ class FakeCloudFormationAwsCliIT {
     assertThat(resources.get(1).get("ResourceStatus").asText()).isEqualTo("UPDATE_IN_PROGRESS");
   }
 
-  private CliResult aws(
+  private AwsCli.Result aws(
       Map<String, String> extraEnv, String operation, String logicalId, String stack)
       throws Exception {
-    List<String> command =
-        new ArrayList<>(List.of(AWS_CLI.toString(), "cloudformation", operation));
-    command.addAll(List.of("--stack-name", stack));
+    List<String> args = new ArrayList<>(List.of("--stack-name", stack));
     if (logicalId != null) {
-      command.addAll(List.of("--logical-resource-id", logicalId));
+      args.addAll(List.of("--logical-resource-id", logicalId));
     }
-    command.addAll(List.of("--endpoint-url", fake.endpoint().toString(), "--region", "eu-west-1"));
-    command.addAll(List.of("--output", "json"));
-
-    ProcessBuilder builder = new ProcessBuilder(command);
-    cleanEnvironment(builder.environment());
-    builder.environment().putAll(extraEnv);
-    Path stdout = home.resolve("stdout.txt");
-    Path stderr = home.resolve("stderr.txt");
-    builder.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-    builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-
-    int exitCode = runBounded(builder.start());
-    return new CliResult(
-        exitCode,
-        Files.readString(stdout, StandardCharsets.UTF_8),
-        Files.readString(stderr, StandardCharsets.UTF_8));
+    return new AwsCli(home, ACCESS_KEY, "aws-cli-secret-not-real")
+        .run(extraEnv, fake.endpoint(), "eu-west-1", "cloudformation", operation, args);
   }
-
-  /** Nothing from the caller's environment: no profile, proxy or real credentials leak in. */
-  private void cleanEnvironment(Map<String, String> env) throws Exception {
-    Path emptyConfig = Files.writeString(home.resolve("config"), "");
-    Path emptyCredentials = Files.writeString(home.resolve("credentials"), "");
-    env.clear();
-    env.put("PATH", "/usr/bin:/bin");
-    env.put("HOME", home.toString());
-    env.put("LANG", "C.UTF-8");
-    env.put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
-    env.put("AWS_SECRET_ACCESS_KEY", "aws-cli-secret-not-real");
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    env.put("AWS_CONFIG_FILE", emptyConfig.toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", emptyCredentials.toString());
-    env.put("AWS_PAGER", "");
-    env.put("AWS_MAX_ATTEMPTS", "1");
-    env.put("NO_PROXY", "127.0.0.1,localhost");
-  }
-
-  /** Waits at most {@link #TIMEOUT}; on timeout kills the CLI (and anything it started). */
-  private static int runBounded(Process process) throws InterruptedException {
-    if (process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-      return process.exitValue();
-    }
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-    process.waitFor(5, TimeUnit.SECONDS);
-    return fail("aws CLI (pid " + process.pid() + ") did not finish within " + TIMEOUT);
-  }
-
-  private record CliResult(int exitCode, String stdout, String stderr) {}
 }

@@ -1,20 +1,15 @@
 package dev.hupd.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hupd.testing.FakeSsmModel.Operation;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,8 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FakeSsmAwsCliIT {
 
-  private static final Path AWS_CLI = Path.of("/usr/bin/aws");
-  private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final String ACCESS_KEY = "AKIDTEST";
   private static final long START_MS = 1_700_000_000_250L;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,9 +32,7 @@ class FakeSsmAwsCliIT {
 
   @BeforeEach
   void startFake() {
-    if (!Files.isExecutable(AWS_CLI)) {
-      fail(AWS_CLI + " is missing: install Debian's AWS CLI with `apt-get install -y awscli`");
-    }
+    AwsCli.requireInstalled();
     fake =
         FakeSsm.start(
             new FakeSsmModel(clock::get, "us-east-1").putTps(Double.POSITIVE_INFINITY), 0);
@@ -56,7 +47,7 @@ class FakeSsmAwsCliIT {
 
   @Test
   void putThenGet_roundTripsEveryField() throws Exception {
-    CliResult put =
+    AwsCli.Result put =
         aws(
             Map.of(),
             "put-parameter",
@@ -66,7 +57,7 @@ class FakeSsmAwsCliIT {
             "{\"images\":[]}",
             "--type",
             "String");
-    CliResult get = aws(Map.of(), "get-parameter", "--name", "/hupd/fleet/manifest");
+    AwsCli.Result get = aws(Map.of(), "get-parameter", "--name", "/hupd/fleet/manifest");
 
     assertThat(put.exitCode()).as(put.stderr()).isZero();
     assertThat(JSON.readTree(put.stdout()).get("Version").asLong()).isEqualTo(1);
@@ -92,7 +83,7 @@ class FakeSsmAwsCliIT {
   void secondCreate_failsWithParameterAlreadyExistsOnStderr() throws Exception {
     aws(Map.of(), "put-parameter", "--name", "/x", "--value", "1", "--type", "String");
 
-    CliResult again =
+    AwsCli.Result again =
         aws(Map.of(), "put-parameter", "--name", "/x", "--value", "2", "--type", "String");
 
     assertThat(again.exitCode()).isNotZero();
@@ -110,7 +101,7 @@ class FakeSsmAwsCliIT {
     }
     fake.model().shortPages(true).seed(5);
 
-    CliResult result =
+    AwsCli.Result result =
         aws(
             Map.of(),
             "get-parameters-by-path",
@@ -132,7 +123,7 @@ class FakeSsmAwsCliIT {
     fake.model().create("setup", "/t", "v");
     fake.model().throttleNext(2);
 
-    CliResult result =
+    AwsCli.Result result =
         aws(
             Map.of("AWS_MAX_ATTEMPTS", "5", "AWS_RETRY_MODE", "standard"),
             "get-parameter",
@@ -149,56 +140,9 @@ class FakeSsmAwsCliIT {
     return java.time.OffsetDateTime.parse(text).toInstant().toString();
   }
 
-  private CliResult aws(Map<String, String> extraEnv, String operation, String... args)
+  private AwsCli.Result aws(Map<String, String> extraEnv, String operation, String... args)
       throws Exception {
-    List<String> command = new ArrayList<>(List.of(AWS_CLI.toString(), "ssm", operation));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--endpoint-url", fake.endpoint().toString(), "--region", "us-east-1"));
-    command.addAll(List.of("--output", "json"));
-
-    ProcessBuilder builder = new ProcessBuilder(command);
-    cleanEnvironment(builder.environment());
-    builder.environment().putAll(extraEnv);
-    Path stdout = home.resolve("stdout.txt");
-    Path stderr = home.resolve("stderr.txt");
-    builder.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-    builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-
-    int exitCode = runBounded(builder.start());
-    return new CliResult(
-        exitCode,
-        Files.readString(stdout, StandardCharsets.UTF_8),
-        Files.readString(stderr, StandardCharsets.UTF_8));
+    return new AwsCli(home, ACCESS_KEY, "secret")
+        .run(extraEnv, fake.endpoint(), "us-east-1", "ssm", operation, List.of(args));
   }
-
-  /** Nothing from the caller's environment: no profile, proxy or real credentials leak in. */
-  private void cleanEnvironment(Map<String, String> env) throws Exception {
-    Path emptyConfig = Files.writeString(home.resolve("config"), "");
-    Path emptyCredentials = Files.writeString(home.resolve("credentials"), "");
-    env.clear();
-    env.put("PATH", "/usr/bin:/bin");
-    env.put("HOME", home.toString());
-    env.put("LANG", "C.UTF-8");
-    env.put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
-    env.put("AWS_SECRET_ACCESS_KEY", "secret");
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    env.put("AWS_CONFIG_FILE", emptyConfig.toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", emptyCredentials.toString());
-    env.put("AWS_PAGER", "");
-    env.put("AWS_MAX_ATTEMPTS", "1");
-    env.put("NO_PROXY", "127.0.0.1,localhost");
-  }
-
-  /** Waits at most {@link #TIMEOUT}; on timeout kills the CLI (and anything it started). */
-  private static int runBounded(Process process) throws InterruptedException {
-    if (process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-      return process.exitValue();
-    }
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-    process.waitFor(5, TimeUnit.SECONDS);
-    return fail("aws CLI (pid " + process.pid() + ") did not finish within " + TIMEOUT);
-  }
-
-  private record CliResult(int exitCode, String stdout, String stderr) {}
 }
