@@ -113,6 +113,7 @@ public final class RolloutAgent {
   private final Map<String, Long> closedSeenAt = new HashMap<>();
   private long lastRecheck;
   private Queue queue; // where this agent waits for a turn
+  private Queue placed; // its place in the newest plan it read (before approval too)
   private PlanBuilder planBuilder;
   private RecordCollector collector; // the records this agent deletes after creating a complete
   private boolean rejoin; // skipped or missing from a plan: its registry record may be gone
@@ -727,7 +728,7 @@ public final class RolloutAgent {
                 queue.turn++;
               } else {
                 queue = null; // the planned turn went to a skip: take an overflow turn
-                overflowRevs.add(h.rev);
+                overflow(h.rev);
                 rejoinLater();
               }
             }
@@ -841,6 +842,12 @@ public final class RolloutAgent {
   }
 
   private final Set<Long> overflowRevs = new java.util.HashSet<>();
+
+  /** This agent will converge on {@code r} in an overflow turn, not at its planned place. */
+  private void overflow(long r) {
+    overflowRevs.add(r);
+    placed = null;
+  }
 
   /** The holder of seat 0 builds the plan during its bake; others only when approving. */
   private boolean leader(Hold h) {
@@ -962,7 +969,7 @@ public final class RolloutAgent {
       }
     }
     if (h.kind.equals("turn") && !verdictText.equals("ok") && !verdictText.equals("failed")) {
-      overflowRevs.add(h.rev); // released: converge later in an overflow turn
+      overflow(h.rev); // released: converge later in an overflow turn
     }
     rollbackOk = true;
     hold = null;
@@ -1326,10 +1333,7 @@ public final class RolloutAgent {
     if (plan.isEmpty()) {
       return candidate(r) ? pacing.candidateMs() : fi;
     }
-    Queue q = queueFor(r, plan.get());
-    if (q == null) {
-      return fi;
-    }
+    Queue q = placeIn(r, plan.get());
     long expected =
         plan.get().path("bakeUntil").asLong(now)
             + q.turn * early(plan.get())
@@ -1347,9 +1351,21 @@ public final class RolloutAgent {
     return Math.min(fi, wait);
   }
 
+  /** This agent's turn in revision {@code r}'s waves, the one it waits for and reads. */
   private Queue queueFor(long r, JsonNode plan) throws StoreException {
-    if (queue != null && queue.rev == r) {
-      return queue;
+    if (queue == null || queue.rev != r) {
+      queue = placeIn(r, plan);
+    }
+    return queue;
+  }
+
+  /**
+   * Where this agent stands in a plan, kept from the bake on (reading the order means parsing it)
+   * until it moves to an overflow turn.
+   */
+  private Queue placeIn(long r, JsonNode plan) throws StoreException {
+    if (placed != null && placed.rev == r) {
+      return placed;
     }
     List<String> order = contents.loadOrder(plan.path("order"));
     int P = Math.max(1, plan.path("P").asInt(1));
@@ -1370,7 +1386,7 @@ public final class RolloutAgent {
       q.turn = plannedLength(order.size(), P, q.slot);
     }
     q.windowLow = Math.max(0, q.turn - 3);
-    queue = q;
+    placed = q;
     return q;
   }
 
@@ -1424,7 +1440,7 @@ public final class RolloutAgent {
     if (!q.overflow && view.entry(names.turn(r, q.slot, q.turn)).isPresent()) {
       JsonNode rec = view.record(names.turn(r, q.slot, q.turn)).orElseThrow();
       if (!rec.path("agent").asText().equals(id)) {
-        overflowRevs.add(r); // skipped as a ghost while away
+        overflow(r); // skipped as a ghost while away
         queue = null;
         rejoinLater();
         return 0;
