@@ -1,0 +1,53 @@
+package dev.hupd.bamboo;
+
+/**
+ * A secret (the master's token, the agent's security token) named by where it is read from, e.g.
+ * {@code file:/etc/hupd/bamboo.token} or {@code ssm:/ci/bamboo/token}. The value is read on first
+ * use and again on {@link #refresh()}; it never appears in {@link #toString()}, logs or state.
+ */
+public final class Secret {
+
+  /** Reads the current value. */
+  @FunctionalInterface
+  public interface Reader {
+    String read() throws SecretException;
+  }
+
+  private final String name;
+  private final Reader reader;
+  private String value;
+
+  public Secret(String name, Reader reader) {
+    this.name = name;
+    this.reader = reader;
+  }
+
+  /** A secret with a fixed value (tests, and values already read). */
+  public static Secret of(String name, String value) {
+    return new Secret(name, () -> value);
+  }
+
+  /** Where the secret comes from; safe to log. */
+  public String name() {
+    return name;
+  }
+
+  /** The value, read once and then cached. */
+  public synchronized String value() throws SecretException {
+    if (value == null) {
+      value = reader.read();
+    }
+    return value;
+  }
+
+  /** Reads the value again (after a 401, or on the refresh interval) and returns it. */
+  public synchronized String refresh() throws SecretException {
+    value = reader.read();
+    return value;
+  }
+
+  @Override
+  public String toString() {
+    return name + " (****)";
+  }
+}
