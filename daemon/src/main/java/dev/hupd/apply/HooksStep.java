@@ -69,6 +69,39 @@ public final class HooksStep implements PassStep {
     }
   }
 
+  /** True when some hook's action would run in this pass (a new change, or a retry). */
+  @Override
+  public boolean wouldAct(PassContext context) {
+    for (HookDefinition hook : hooks) {
+      StackResource resource;
+      try {
+        resource = context.resource(hook.path().logicalId());
+      } catch (SourceException e) {
+        continue;
+      }
+      if (resource.inProgress()) {
+        continue;
+      }
+      JsonNode now;
+      try {
+        now = PathValue.read(hook.path(), resource);
+      } catch (PathValue.UnreadableException e) {
+        continue;
+      }
+      JsonNode old = context.state().get(hook.stateKey());
+      if (Transition.decide(hook.triggers(), old, now).isEmpty()) {
+        continue;
+      }
+      String change = Json.sha256(Json.canonical(old) + "\u0000" + Json.canonical(now));
+      OptionalInt cap = hook.maxFailures().isPresent() ? hook.maxFailures() : defaultMaxFailures;
+      if (cap.isPresent() && context.state().failures(hook.stateKey(), change) >= cap.getAsInt()) {
+        continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
   private void process(HookDefinition hook, PassContext context) {
     MetadataPath path = hook.path();
     StackResource resource;

@@ -20,6 +20,7 @@ public final class PassContext {
   private final BooleanSupplier stopping;
   private final PassReport report = new PassReport();
   private final Map<String, Object> cache = new HashMap<>();
+  private final Map<Class<?>, Object> attachments = new HashMap<>();
 
   public PassContext(MetadataSource source, StateStore state, BooleanSupplier stopping) {
     this.source = source;
@@ -42,6 +43,15 @@ public final class PassContext {
       throw e;
     }
     return (StackResource) cached;
+  }
+
+  /** Lets a step share what it parsed (e.g. the toolchain manifest) with the pass's gate. */
+  public <T> void attach(Class<T> type, T value) {
+    attachments.put(type, value);
+  }
+
+  public <T> java.util.Optional<T> attachment(Class<T> type) {
+    return java.util.Optional.ofNullable(type.cast(attachments.get(type)));
   }
 
   public StateStore state() {

@@ -16,6 +16,7 @@ public final class PassReport {
   private int readErrors;
   private int stateErrors;
   private int stepErrors;
+  private String skipped;
 
   synchronized void add(HookOutcome outcome) {
     outcomes.add(outcome);
@@ -39,6 +40,16 @@ public final class PassReport {
   /** A step other than the hooks failed for part of its work (e.g. one toolchain). */
   public synchronized void stepError() {
     stepErrors++;
+  }
+
+  /** The pass ran none of its steps (a {@link PassGate} said so), for this reason. */
+  public synchronized void skipped(String reason) {
+    skipped = reason;
+  }
+
+  /** Why the pass was skipped, if it was. */
+  public synchronized java.util.Optional<String> skippedReason() {
+    return java.util.Optional.ofNullable(skipped);
   }
 
   public synchronized int stepErrors() {
@@ -69,6 +80,10 @@ public final class PassReport {
 
   /** True when every resource was read and every action that ran succeeded. */
   public synchronized boolean clean() {
-    return actionsFailed == 0 && readErrors == 0 && stateErrors == 0 && stepErrors == 0;
+    return actionsFailed == 0
+        && readErrors == 0
+        && stateErrors == 0
+        && stepErrors == 0
+        && skipped == null;
   }
 }

@@ -11,4 +11,14 @@ public interface PassStep {
   String name();
 
   void run(PassContext context);
+
+  /**
+   * Whether {@link #run} would change something builds on this host depend on (run a hook action,
+   * switch or retire a toolchain), judged from the same per-pass reads. A {@link PassGate} drains
+   * the CI agent only for such passes. Must not change anything itself. The default is the safe
+   * answer.
+   */
+  default boolean wouldAct(PassContext context) {
+    return true;
+  }
 }

@@ -11,15 +11,49 @@ public final class Pipeline {
   private final MetadataSource source;
   private final StateStore state;
   private final List<PassStep> steps;
+  private final PassGate gate;
 
   public Pipeline(MetadataSource source, StateStore state, List<PassStep> steps) {
+    this(source, state, steps, PassGate.NONE);
+  }
+
+  public Pipeline(MetadataSource source, StateStore state, List<PassStep> steps, PassGate gate) {
     this.source = source;
     this.state = state;
     this.steps = List.copyOf(steps);
+    this.gate = gate;
   }
 
   public PassReport runPass(BooleanSupplier stopping) {
     PassContext context = new PassContext(source, state, stopping);
+    if (gate != PassGate.NONE) {
+      boolean disruptive = false;
+      for (PassStep step : steps) {
+        try {
+          disruptive |= step.wouldAct(context);
+        } catch (RuntimeException e) {
+          disruptive = true; // when in doubt, drain
+        }
+      }
+      if (gate.before(context, disruptive) instanceof PassGate.Decision.Skip skip) {
+        context.report().skipped(skip.reason());
+        return context.report();
+      }
+    }
+    runSteps(context);
+    if (gate != PassGate.NONE) {
+      try {
+        gate.after(context, context.report());
+      } catch (RuntimeException e) {
+        context.report().stepError();
+        org.slf4j.LoggerFactory.getLogger(Pipeline.class)
+            .error("event=gate.failed reason=\"{}\" next=\"retried next pass\"", e.toString(), e);
+      }
+    }
+    return context.report();
+  }
+
+  private void runSteps(PassContext context) {
     for (PassStep step : steps) {
       if (context.stopping()) {
         break;
@@ -37,7 +71,6 @@ public final class Pipeline {
                 e);
       }
     }
-    return context.report();
   }
 
   public MetadataSource source() {

@@ -71,17 +71,20 @@ public final class SsmRolloutStore implements RolloutStore {
    */
   public static SsmRolloutStore create(
       String region, URI endpoint, AwsCredentialsProvider credentials, Optional<URI> proxy) {
-    SsmClient client =
-        SsmClient.builder()
-            .region(Region.of(region))
-            .endpointOverride(endpoint)
-            .credentialsProvider(credentials)
-            .httpClient(HttpClients.urlConnection(proxy))
-            .overrideConfiguration(
-                o ->
-                    o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(API_CALL_TIMEOUT))
-            .build();
-    return new SsmRolloutStore(client, region, endpoint);
+    return new SsmRolloutStore(client(region, endpoint, credentials, proxy), region, endpoint);
+  }
+
+  /** The SDK client every SSM user of hupd shares the settings of (also {@link SsmSecrets}). */
+  static SsmClient client(
+      String region, URI endpoint, AwsCredentialsProvider credentials, Optional<URI> proxy) {
+    return SsmClient.builder()
+        .region(Region.of(region))
+        .endpointOverride(endpoint)
+        .credentialsProvider(credentials)
+        .httpClient(HttpClients.urlConnection(proxy))
+        .overrideConfiguration(
+            o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(API_CALL_TIMEOUT))
+        .build();
   }
 
   @Override

@@ -29,23 +29,43 @@ public final class SsmStores {
       Map<String, String> env,
       Map<String, String> jvmProperties)
       throws ConfigException {
-    InstanceMetadata imds = InstanceMetadata.fromSettings(settings.imdsEndpoint(), env);
-    String region =
-        fleet.region().isPresent()
-            ? fleet.region().get()
-            : RegionResolver.resolve(main, env, RegionResolver.fromInstanceMetadata(imds)).region();
-    URI endpoint = Endpoints.ssm(region, fleet.ssmEndpoint());
-    HostCredentials credentials = HostCredentials.of(main, imds);
-    Optional<URI> proxy =
-        ProxySelection.choose(endpoint, settings.proxy(), main.proxy(), env, jvmProperties);
+    Connection c = connection(main, settings, Optional.of(fleet), env, jvmProperties);
     log.info(
         "event=store.ssm fleet={} region={} endpoint={} credentials=\"{}\" proxy={}",
         fleet.name(),
-        region,
-        endpoint,
-        credentials.description(),
-        proxy.map(ProxySelection::redacted).orElse("none"));
-    return SsmRolloutStore.create(region, endpoint, credentials.provider(), proxy);
+        c.region(),
+        c.endpoint(),
+        c.credentials().description(),
+        c.proxy().map(ProxySelection::redacted).orElse("none"));
+    return SsmRolloutStore.create(c.region(), c.endpoint(), c.credentials().provider(), c.proxy());
+  }
+
+  /**
+   * Where and as whom SSM is called: the fleet's {@code ssm-region} and {@code ssm-url} when a
+   * fleet is set, else the region as for CloudFormation and the regional endpoint; credentials and
+   * proxy as for CloudFormation.
+   */
+  record Connection(
+      String region, URI endpoint, HostCredentials credentials, Optional<URI> proxy) {}
+
+  static Connection connection(
+      MainConfig main,
+      HupdSettings settings,
+      Optional<HupdSettings.Fleet> fleet,
+      Map<String, String> env,
+      Map<String, String> jvmProperties)
+      throws ConfigException {
+    InstanceMetadata imds = InstanceMetadata.fromSettings(settings.imdsEndpoint(), env);
+    Optional<String> configured = fleet.flatMap(HupdSettings.Fleet::region);
+    String region =
+        configured.isPresent()
+            ? configured.get()
+            : RegionResolver.resolve(main, env, RegionResolver.fromInstanceMetadata(imds)).region();
+    URI endpoint = Endpoints.ssm(region, fleet.flatMap(HupdSettings.Fleet::ssmEndpoint));
+    HostCredentials credentials = HostCredentials.of(main, imds);
+    Optional<URI> proxy =
+        ProxySelection.choose(endpoint, settings.proxy(), main.proxy(), env, jvmProperties);
+    return new Connection(region, endpoint, credentials, proxy);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.hupd.cli;
 
+import dev.hupd.config.BambooSettings;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.HookDefinition;
@@ -7,6 +8,7 @@ import dev.hupd.config.HupdSettings;
 import dev.hupd.host.Configuration;
 import dev.hupd.host.Daemon;
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -82,6 +84,7 @@ final class CheckCommand implements Callable<Integer> {
                         + " rollout="
                         + (f.coordinate() ? "on" : "off")
                         + f.rolloutPath().map(p -> " rollout-path=" + p.text()).orElse("")));
+    s.bamboo().ifPresent(b -> out.println(bambooLine(b)));
     for (HookDefinition h : c.cfnHup().hooks()) {
       out.println(
           "hook "
@@ -100,5 +103,32 @@ final class CheckCommand implements Callable<Integer> {
     out.println("OK: " + c.cfnHup().hooks().size() + " hook(s)");
     out.flush();
     return Daemon.EXIT_OK;
+  }
+
+  /** The Bamboo settings in one line; secrets only by where they are read from. */
+  static String bambooLine(BambooSettings b) {
+    return "bamboo: "
+        + b.url()
+        + " token="
+        + b.token()
+        + b.agentSecurityToken().map(t -> " agent-security-token=" + t).orElse("")
+        + " agent-home="
+        + b.agentHome()
+        + " agent-name="
+        + b.agentName()
+        + " agent-process="
+        + b.agentProcess()
+        + b.agentUser().map(u -> " agent-user=" + u).orElse("")
+        + " approve="
+        + (b.approve() ? "on" : "off")
+        + " capabilities="
+        + b.capabilities().name().toLowerCase(Locale.ROOT)
+        + " identity="
+        + b.identity().name().toLowerCase(Locale.ROOT)
+        + " proxy="
+        + b.proxy()
+            .map(p -> p.equals(BambooSettings.NO_PROXY) ? "none" : p.toString())
+            .orElse("(as for AWS)")
+        + b.caFile().map(f -> " ca-file=" + f).orElse("");
   }
 }

@@ -2,6 +2,7 @@ package dev.hupd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hupd.bamboo.AgentRecord;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.HupdSettings;
@@ -35,6 +36,44 @@ final class StatusCommand implements Callable<Integer> {
       names = "--json",
       description = "print the records as JSON: hook values, failures, toolchains, fleet journals")
   boolean json;
+
+  /** {@code bamboo: draining (waiting for the running build: 2m of 30m), agent 131073 …}. */
+  static String bambooLine(AgentRecord r) {
+    StringBuilder b = new StringBuilder("bamboo: ").append(r.state);
+    if (r.reason != null && !r.reason.isEmpty()) {
+      b.append(" (").append(r.reason).append(')');
+    }
+    if (r.since != null) {
+      b.append(" since ").append(r.since);
+    }
+    if (r.agentId != null) {
+      b.append("\n        agent ").append(r.agentId);
+      if (r.name != null) {
+        b.append(" '").append(r.name).append('\'');
+      }
+      b.append(Boolean.TRUE.equals(r.active) ? ", connected" : ", not connected");
+      b.append(Boolean.TRUE.equals(r.enabled) ? ", enabled" : ", disabled");
+      b.append(Boolean.TRUE.equals(r.busy) ? ", building" : ", idle");
+      if (r.checkedAt != null) {
+        b.append(" (as of ").append(r.checkedAt).append(')');
+      }
+    } else if (r.uuid != null) {
+      b.append("\n        uuid ").append(r.uuid).append(", not registered on the master yet");
+    }
+    if (!r.published.isEmpty()) {
+      b.append("\n        capabilities published (")
+          .append(r.publishedMode == null ? "?" : r.publishedMode)
+          .append("): ");
+      b.append(
+          String.join(
+              ", ",
+              r.published.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+    }
+    if (r.pendingEnable) {
+      b.append("\n        hupd owes an enable once verified and published");
+    }
+    return b.toString();
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -87,6 +126,10 @@ final class StatusCommand implements Callable<Integer> {
           fleets.set(e.getKey().substring("rollout/".length()), e.getValue());
         }
       }
+      JsonNode bamboo = root.path("documents").path(AgentRecord.DOCUMENT);
+      if (!bamboo.isMissingNode()) {
+        all.set("bamboo", bamboo.deepCopy());
+      }
       out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(all));
       out.flush();
       return Daemon.EXIT_OK;
@@ -123,6 +166,12 @@ final class StatusCommand implements Callable<Integer> {
                         + ")")
                 + "  (hupd rollout status shows the fleet)");
       }
+    }
+    JsonNode bamboo = root.path("documents").path(AgentRecord.DOCUMENT);
+    if (!bamboo.isMissingNode()) {
+      out.println(bambooLine(AgentRecord.fromJson(bamboo)));
+    } else if (settings.bamboo().isPresent()) {
+      out.println("bamboo: nothing recorded yet (" + settings.bamboo().get().url() + ")");
     }
     if (toolchains.isEmpty()) {
       out.println("toolchains: none recorded");

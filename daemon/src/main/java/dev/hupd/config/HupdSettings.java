@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 
 /**
  * hupd's own settings ({@code /etc/hupd/hupd.conf}, section {@code [hupd]}): everything cfn-hup has
@@ -33,6 +34,7 @@ import java.util.OptionalInt;
  * @param file the settings file, or empty when defaults are used
  * @param toolchains the toolchain reconcile, when {@code toolchains-path} is set
  * @param fleet fleet coordination (canary-first rollout), when {@code store} is set
+ * @param bamboo the Bamboo agent lifecycle, when {@code bamboo-url} is set
  */
 public record HupdSettings(
     Source source,
@@ -49,7 +51,8 @@ public record HupdSettings(
     Optional<Path> cfnHupState,
     Optional<Path> file,
     Optional<Toolchains> toolchains,
-    Optional<Fleet> fleet) {
+    Optional<Fleet> fleet,
+    Optional<BambooSettings> bamboo) {
 
   /**
    * Settings of fleet coordination (docs/rollout.md §3).
@@ -124,35 +127,44 @@ public record HupdSettings(
   }
 
   private static final Map<String, String> KEYS =
-      Map.ofEntries(
-          Map.entry("source", "cloudformation, file:<path> or store (documents from hupd push)"),
-          Map.entry("store", "ssm or dir:<path>"),
-          Map.entry("fleet", "a fleet name of letters, digits, '.', '_' or '-' (1-64)"),
-          Map.entry("agent-id", "an agent id of letters, digits, '.', '_' or '-' (1-64)"),
-          Map.entry("roles", "comma-separated role names, e.g. canary"),
-          Map.entry("rollout-path", "Resources.<LogicalId>.Metadata.<key>"),
-          Map.entry("ssm-url", "http[s]://host[:port]"),
-          Map.entry("ssm-region", "an AWS region such as eu-west-1"),
-          Map.entry("register-every", Durations.EXPECTED),
-          Map.entry("rollout", "on or off"),
-          Map.entry("store-poll", Durations.EXPECTED),
-          Map.entry("state-dir", "a folder path"),
-          Map.entry("poll-seconds", "a whole number of seconds >= 1"),
-          Map.entry("first-poll-splay", Durations.EXPECTED),
-          Map.entry("action-timeout", Durations.EXPECTED),
-          Map.entry("stop-timeout", Durations.EXPECTED),
-          Map.entry("max-failures", "a positive whole number"),
-          Map.entry("retry-budget", Durations.EXPECTED),
-          Map.entry("proxy", "http://host:port"),
-          Map.entry("imds-endpoint", "http://host[:port]"),
-          Map.entry("log-file", "a file path"),
-          Map.entry("import-cfn-hup-state", "a file path, or none"),
-          Map.entry("toolchains-path", MetadataPath.EXPECTED_FORM),
-          Map.entry("docker-socket", "the Docker Engine's unix socket path"),
-          Map.entry(
-              "toolchain-repository",
-              "a local repository name of lowercase letters, digits and . _ - (default hupd)"),
-          Map.entry("docker-config", "a docker config.json with registry credentials, or none"));
+      withBambooKeys(
+          Map.ofEntries(
+              Map.entry(
+                  "source", "cloudformation, file:<path> or store (documents from hupd push)"),
+              Map.entry("store", "ssm or dir:<path>"),
+              Map.entry("fleet", "a fleet name of letters, digits, '.', '_' or '-' (1-64)"),
+              Map.entry("agent-id", "an agent id of letters, digits, '.', '_' or '-' (1-64)"),
+              Map.entry("roles", "comma-separated role names, e.g. canary"),
+              Map.entry("rollout-path", "Resources.<LogicalId>.Metadata.<key>"),
+              Map.entry("ssm-url", "http[s]://host[:port]"),
+              Map.entry("ssm-region", "an AWS region such as eu-west-1"),
+              Map.entry("register-every", Durations.EXPECTED),
+              Map.entry("rollout", "on or off"),
+              Map.entry("store-poll", Durations.EXPECTED),
+              Map.entry("state-dir", "a folder path"),
+              Map.entry("poll-seconds", "a whole number of seconds >= 1"),
+              Map.entry("first-poll-splay", Durations.EXPECTED),
+              Map.entry("action-timeout", Durations.EXPECTED),
+              Map.entry("stop-timeout", Durations.EXPECTED),
+              Map.entry("max-failures", "a positive whole number"),
+              Map.entry("retry-budget", Durations.EXPECTED),
+              Map.entry("proxy", "http://host:port"),
+              Map.entry("imds-endpoint", "http://host[:port]"),
+              Map.entry("log-file", "a file path"),
+              Map.entry("import-cfn-hup-state", "a file path, or none"),
+              Map.entry("toolchains-path", MetadataPath.EXPECTED_FORM),
+              Map.entry("docker-socket", "the Docker Engine's unix socket path"),
+              Map.entry(
+                  "toolchain-repository",
+                  "a local repository name of lowercase letters, digits and . _ - (default hupd)"),
+              Map.entry(
+                  "docker-config", "a docker config.json with registry credentials, or none")));
+
+  private static Map<String, String> withBambooKeys(Map<String, String> core) {
+    Map<String, String> all = new java.util.HashMap<>(core);
+    all.putAll(BambooKeys.EXPECTED);
+    return Map.copyOf(all);
+  }
 
   public static HupdSettings defaults() {
     return new HupdSettings(
@@ -170,6 +182,7 @@ public record HupdSettings(
         Optional.of(DEFAULT_CFN_HUP_STATE),
         Optional.empty(),
         Optional.empty(),
+        Optional.empty(),
         Optional.empty());
   }
 
@@ -178,6 +191,15 @@ public record HupdSettings(
    * apply) and an error when the operator named it.
    */
   public static HupdSettings load(Path file, boolean explicit) throws ConfigException {
+    return load(file, explicit, HupdSettings::localHostName);
+  }
+
+  /**
+   * As {@link #load(Path, boolean)}, with the default {@code bamboo-agent-name} from {@code
+   * hostName} (tests pass a fixed name, so no name lookup happens).
+   */
+  static HupdSettings load(Path file, boolean explicit, Supplier<String> hostName)
+      throws ConfigException {
     if (!Files.exists(file)) {
       if (explicit) {
         throw new ConfigException(
@@ -312,6 +334,7 @@ public record HupdSettings(
       }
     }
     Optional<Fleet> fleet = fleet(v, base, source);
+    Optional<BambooSettings> bamboo = BambooKeys.read(v, base, hostName);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -330,7 +353,25 @@ public record HupdSettings(
         cfnHupState,
         Optional.of(file),
         toolchains,
-        fleet);
+        fleet,
+        bamboo);
+  }
+
+  /**
+   * This host's name as {@code InetAddress.getLocalHost()} reports it (the agent's own default
+   * name), else {@code HOSTNAME}, else {@code localhost}.
+   */
+  static String localHostName() {
+    try {
+      String name = java.net.InetAddress.getLocalHost().getHostName();
+      if (name != null && !name.isBlank()) {
+        return name;
+      }
+    } catch (java.io.IOException e) {
+      // fall through: no resolvable name
+    }
+    String env = System.getenv("HOSTNAME");
+    return env == null || env.isBlank() ? "localhost" : env.strip();
   }
 
   private static Optional<Fleet> fleet(Values v, Path base, Source source) {
@@ -435,7 +476,8 @@ public record HupdSettings(
             coordinate));
   }
 
-  private record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {
+  /** Reads {@code [hupd]} values and collects every problem with file, line, key, expected form. */
+  record Values(IniDocument doc, Path file, List<ConfigProblem> problems) {
     Optional<String> text(String key) {
       try {
         return doc.get("hupd", key).map(String::strip).filter(s -> !s.isEmpty());
@@ -476,8 +518,18 @@ public record HupdSettings(
       }
     }
 
+    /** Whether the key is written at all, even with an empty value. */
+    boolean present(String key) {
+      return doc.entry("hupd", key).isPresent();
+    }
+
     void problem(String key, String message, String expected) {
-      int line = doc.entry("hupd", key).map(IniDocument.Entry::line).orElse(0);
+      problemAt(key, key, message, expected);
+    }
+
+    /** A problem about {@code key} located at the line of {@code lineKey} (e.g. a missing key). */
+    void problemAt(String lineKey, String key, String message, String expected) {
+      int line = doc.entry("hupd", lineKey).map(IniDocument.Entry::line).orElse(0);
       problems.add(new ConfigProblem(file, line, "[hupd] " + key, message, expected));
     }
   }

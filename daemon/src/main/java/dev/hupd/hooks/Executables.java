@@ -9,11 +9,11 @@ import java.util.Optional;
  * Finds system tools in the standard folders rather than through PATH, which may be empty when a
  * service manager starts hupd.
  */
-final class Executables {
+public final class Executables {
 
   private Executables() {}
 
-  static Optional<String> find(String name) {
+  public static Optional<String> find(String name) {
     for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
       Path p = Path.of(dir, name);
       if (Files.isExecutable(p)) {

@@ -1,6 +1,7 @@
 package dev.hupd.host;
 
 import dev.hupd.apply.PassReport;
+import dev.hupd.bamboo.AgentLifecycle;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.Durations;
@@ -112,11 +113,12 @@ public final class Daemon {
     }
     PassReport report = runner.pipeline().runPass(wakeup::stopping);
     log.info(
-        "event=pass.done mode=once actions={} failed={} read_errors={} state_errors={}",
+        "event=pass.done mode=once actions={} failed={} read_errors={} state_errors={} skipped=\"{}\"",
         report.actionsRun(),
         report.actionsFailed(),
         report.readErrors(),
-        report.stateErrors());
+        report.stateErrors(),
+        report.skippedReason().orElse(""));
     if (wakeup.stopping()) {
       return wakeup.exitCode();
     }
@@ -138,9 +140,13 @@ public final class Daemon {
     long next = System.nanoTime() + first.toNanos();
     boolean ready = false;
     while (true) {
-      Wakeup.Reason reason = wakeup.await(next);
+      Wakeup.Reason reason = wakeup.await(Math.min(next, runner.bambooWake()));
       if (reason == Wakeup.Reason.STOP) {
         break;
+      }
+      if (reason == Wakeup.Reason.TIMER && System.nanoTime() < next) {
+        runner.bamboo().ifPresent(AgentLifecycle::tick); // registration only, not a pass
+        continue;
       }
       if (reason == Wakeup.Reason.RELOAD) {
         reload(state);
@@ -177,8 +183,33 @@ public final class Daemon {
       }
       next = System.nanoTime() + runner.schedule().nextDelay(ThreadLocalRandom.current()).toNanos();
     }
+    stopBamboo(runner, env, wakeup);
     log.info("event=daemon.stopped exit={}", wakeup.exitCode());
     return wakeup.exitCode();
+  }
+
+  /** After the loop: the Bamboo agent's stop policy (drain, remove), on the main thread. */
+  static void stopBamboo(Runner r, Map<String, String> env, Wakeup wakeup) {
+    if (r.bamboo().isEmpty()) {
+      return;
+    }
+    boolean scaleIn = false;
+    if (r.configuration().settings().bamboo().orElseThrow().remove()
+        == dev.hupd.config.BambooSettings.Remove.SCALE_IN) {
+      try {
+        scaleIn =
+            dev.hupd.aws.InstanceMetadata.fromSettings(
+                    r.configuration().settings().imdsEndpoint(), env)
+                .get("meta-data/autoscaling/target-lifecycle-state")
+                .map(v -> v.strip().equals("Terminated"))
+                .orElse(false);
+      } catch (IOException e) {
+        log.info(
+            "event=bamboo.scale-in-unknown reason=\"{}\" next=\"not treated as a scale-in\"",
+            e.getMessage());
+      }
+    }
+    r.bamboo().get().stop(scaleIn, wakeup::sleepWhileStopping);
   }
 
   private void reload(StateStore state) {
@@ -233,6 +264,7 @@ public final class Daemon {
 
   private void requestStop(int code, String why) {
     if (wakeup.stopping()) {
+      wakeup.stop(code); // a second signal: cuts the shutdown drain short
       return;
     }
     Runner r = runner;

@@ -60,10 +60,19 @@ final class FleetHost implements Local {
             "HUPD_ROLLBACK",
             s.rollback() ? "1" : "0"));
     PassReport report;
+    Policy gated = s.policy().orElse(null);
+    r.bamboo()
+        .ifPresent(
+            b ->
+                b.limitDrain(
+                    gated == null
+                        ? Optional.empty()
+                        : Optional.of(gated.turnLease().dividedBy(2))));
     try {
       report = r.pipeline().runPass(stopping);
     } finally {
       actions.setPassEnvironment(Map.of());
+      r.bamboo().ifPresent(b -> b.limitDrain(Optional.empty()));
     }
     List<String> problems = new ArrayList<>();
     Policy p = s.policy().orElse(null);
@@ -90,8 +99,12 @@ final class FleetHost implements Local {
     if ((p == null || p.healthToolchains()) && report.stepErrors() > 0) {
       problems.add(report.stepErrors() + " toolchain/step error(s)");
     }
+    report.skippedReason().ifPresent(why -> problems.add("pass skipped: " + why));
     if (stopping.getAsBoolean()) {
       problems.add("hupd is stopping");
+    }
+    if (problems.isEmpty() && p != null && p.healthBamboo() && r.bamboo().isPresent()) {
+      bambooHealth(r, p.healthTimeout()).ifPresent(problems::add);
     }
     if (problems.isEmpty() && p != null && !s.rollback()) {
       recheck(p).ifPresent(problems::add);
@@ -114,9 +127,42 @@ final class FleetHost implements Local {
     return o;
   }
 
+  /**
+   * Waits up to {@code limit} for the Bamboo agent to be online and enabled (a file-mode restart
+   * takes a moment to reconnect); the last reason when it is not.
+   */
+  private Optional<String> bambooHealth(Runner r, java.time.Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      Optional<String> problem = r.bamboo().get().health();
+      if (problem.isEmpty() || System.nanoTime() >= deadline || stopping.getAsBoolean()) {
+        return problem;
+      }
+      try {
+        Thread.sleep(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return problem;
+      }
+    }
+  }
+
   /** Runs the policy's health command, if any: exit 0 within the timeout is healthy. */
   @Override
   public Optional<String> recheck(Policy p) {
+    if (p.healthBamboo()) {
+      Runner r = runner.get();
+      if (r.bamboo().isPresent()) {
+        Optional<String> problem = r.bamboo().get().health();
+        if (problem.isPresent()) {
+          return problem;
+        }
+      }
+    }
+    return command(p);
+  }
+
+  private Optional<String> command(Policy p) {
     if (p.healthCommand().isEmpty()) {
       return Optional.empty();
     }

@@ -218,7 +218,9 @@ final class FleetLoop {
               "event=daemon.lock-lost reason=\"the state folder or its lock file was removed\"");
           return Daemon.EXIT_FAILURE;
         }
+        runner.get().bamboo().ifPresent(dev.hupd.bamboo.AgentLifecycle::tick);
         long deadline = System.nanoTime() + Duration.ofMillis(delayMs).toNanos();
+        deadline = Math.min(deadline, runner.get().bambooWake());
         if (registrar != null) {
           deadline = Math.min(deadline, nextRegister);
         }
@@ -244,6 +246,7 @@ final class FleetLoop {
         // closing a watcher on the way out cannot matter
       }
     }
+    Daemon.stopBamboo(runner.get(), env, wakeup);
     log.info("event=daemon.stopped exit={} applied={}", wakeup.exitCode(), agent.applied());
     return wakeup.exitCode();
   }

@@ -1,9 +1,11 @@
 package dev.hupd.host;
 
 import dev.hupd.apply.HooksStep;
+import dev.hupd.apply.PassGate;
 import dev.hupd.apply.PassStep;
 import dev.hupd.apply.Pipeline;
 import dev.hupd.aws.CloudFormationSource;
+import dev.hupd.bamboo.AgentLifecycle;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.HupdSettings;
 import dev.hupd.docker.DockerEngine;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,6 +41,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param pipeline the apply pipeline
  * @param schedule when to poll
  * @param engine the container engine client, when toolchains are managed
+ * @param bamboo the Bamboo agent lifecycle (also the pipeline's gate), when {@code bamboo-url} is
+ *     set
  */
 public record Runner(
     Configuration configuration,
@@ -45,7 +50,8 @@ public record Runner(
     ActionRunner actions,
     Pipeline pipeline,
     Schedule schedule,
-    AutoCloseable engine)
+    AutoCloseable engine,
+    Optional<AgentLifecycle> bamboo)
     implements AutoCloseable {
 
   /** Longest random delay before the first CloudFormation poll (never longer than the interval). */
@@ -130,13 +136,36 @@ public record Runner(
               Clock.systemUTC(),
               t.repository()));
     }
+    Optional<AgentLifecycle> bamboo = Optional.empty();
+    if (s.bamboo().isPresent()) {
+      bamboo =
+          Optional.of(
+              BambooWiring.lifecycle(
+                  c,
+                  s.bamboo().get(),
+                  state,
+                  env,
+                  sleeper,
+                  sleeper instanceof Wakeup w ? w::stopping : () -> false,
+                  limiter));
+    }
     return new Runner(
         c,
         source,
         actions,
-        new Pipeline(source, state, steps),
+        new Pipeline(source, state, steps, bamboo.<PassGate>map(b -> b).orElse(PassGate.NONE)),
         new Schedule(interval, splay),
-        engine);
+        engine,
+        bamboo);
+  }
+
+  /** When the Bamboo lifecycle wants the loop awake next, as a {@link System#nanoTime} value. */
+  long bambooWake() {
+    if (bamboo.isEmpty()) {
+      return Long.MAX_VALUE;
+    }
+    Duration left = Duration.between(java.time.Instant.now(), bamboo.get().nextWake());
+    return System.nanoTime() + Math.max(0, left.toNanos());
   }
 
   /** A stable short id of this hupd: its state folder. */
@@ -157,6 +186,7 @@ public record Runner(
   @Override
   public void close() {
     source.close();
+    bamboo.ifPresent(AgentLifecycle::close);
     try {
       engine.close();
     } catch (Exception e) {

@@ -41,10 +41,45 @@ public final class Wakeup implements Sleeper {
         () -> {
           if (!stop) {
             exitCode = code;
+          } else {
+            stopAgain = true;
           }
           stop = true;
         });
   }
+
+  /** True once a second stop signal arrived: shutdown waits (the agent's drain) end at once. */
+  public boolean stopAgain() {
+    return stopAgain;
+  }
+
+  /**
+   * A sleep for the shutdown phase, when {@link #sleep} would return at once: ends early only on a
+   * second stop signal.
+   */
+  public boolean sleepWhileStopping(Duration d) {
+    long deadline = System.nanoTime() + d.toNanos();
+    lock.lock();
+    try {
+      while (!stopAgain) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          signalled.await(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private volatile boolean stopAgain;
 
   public boolean stopping() {
     return stop;

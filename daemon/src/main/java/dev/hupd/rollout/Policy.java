@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  * @param maxFailures follower failures tolerated before the rollout halts
  * @param healthToolchains toolchains changed by the revision must be active with the new image
  * @param healthHooks hook actions fired by the revision must exit 0
+ * @param healthBamboo the Bamboo agent must be online and enabled on the master after the switch
+ *     and through the bake (agents without the Bamboo integration pass it)
  * @param healthCommand argv run after the apply and every healthInterval during bake (optional)
  * @param healthTimeout limit of one health command run
  * @param healthInterval how often the health command runs during bake
@@ -50,6 +52,7 @@ public record Policy(
     Share maxFailures,
     boolean healthToolchains,
     boolean healthHooks,
+    boolean healthBamboo,
     List<String> healthCommand,
     Duration healthTimeout,
     Duration healthInterval,
@@ -189,6 +192,7 @@ public record Policy(
     Share failures = share(node, "maxFailures", new Share(0, false), 0, where);
     boolean hToolchains = true;
     boolean hHooks = true;
+    boolean hBamboo = true;
     List<String> command = List.of();
     Duration hTimeout = Duration.ofSeconds(60);
     Duration hInterval = Duration.ofSeconds(60);
@@ -198,13 +202,11 @@ public record Policy(
       if (!health.isObject()) {
         throw new PolicyException(hw + " must be an object");
       }
-      if (health.has("bamboo")) {
-        throw new PolicyException(
-            hw + ".bamboo is reserved for the Bamboo integration, which this hupd does not have");
-      }
-      unknownKeys(health, Set.of("toolchains", "hooks", "command", "timeout", "interval"), hw);
+      unknownKeys(
+          health, Set.of("toolchains", "hooks", "bamboo", "command", "timeout", "interval"), hw);
       hToolchains = bool(health, "toolchains", true, hw);
       hHooks = bool(health, "hooks", true, hw);
+      hBamboo = bool(health, "bamboo", true, hw);
       JsonNode c = health.get("command");
       if (c != null && !c.isNull()) {
         if (c.isTextual() && !c.textValue().isBlank()) {
@@ -275,6 +277,7 @@ public record Policy(
         failures,
         hToolchains,
         hHooks,
+        hBamboo,
         command,
         hTimeout,
         hInterval,
@@ -304,6 +307,7 @@ public record Policy(
     ObjectNode h = n.putObject("health");
     h.put("toolchains", healthToolchains);
     h.put("hooks", healthHooks);
+    h.put("bamboo", healthBamboo);
     if (!healthCommand.isEmpty()) {
       ArrayNode argv = h.putArray("command");
       healthCommand.forEach(argv::add);

@@ -87,6 +87,90 @@ public final class ToolchainStep implements PassStep {
     return "toolchains";
   }
 
+  /**
+   * True when a toolchain would be switched (its manifest entry differs from the active image and
+   * it is not waiting out a retry backoff) or retired. Reads the engine only to see whether the
+   * active image is still present.
+   */
+  @Override
+  public boolean wouldAct(PassContext context) {
+    Optional<Manifest> manifest = context.attachment(Manifest.class);
+    if (manifest.isEmpty()) {
+      manifest = quietManifest(context);
+    }
+    if (manifest.isEmpty()) {
+      return false;
+    }
+    StateStore state = context.state();
+    Set<String> wanted = new HashSet<>();
+    for (Toolchain t : manifest.get().toolchains()) {
+      wanted.add(t.name());
+      ToolchainRecord rec =
+          ToolchainRecord.fromJson(t.name(), state.document(DOCUMENT_PREFIX + t.name()));
+      String fingerprint = fingerprint(t);
+      if (rec.active() != null && fingerprint.equals(rec.active().fingerprint())) {
+        try {
+          if (host.find(rec.active().imageId()).isPresent()) {
+            continue;
+          }
+        } catch (HostException e) {
+          return false; // the engine is down: the pass will change nothing
+        }
+      }
+      Pending b = backoff.get(t.name());
+      if (b != null
+          && b.fingerprint().equals(fingerprint)
+          && clock.instant().isBefore(b.notBefore())) {
+        continue;
+      }
+      return true;
+    }
+    for (String key : state.documentKeys(DOCUMENT_PREFIX)) {
+      if (!wanted.contains(key.substring(DOCUMENT_PREFIX.length()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether every toolchain of {@code manifest} is active at its current entry (verified). */
+  public static java.util.List<String> unverified(Manifest manifest, StateStore state) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    for (Toolchain t : manifest.toolchains()) {
+      ToolchainRecord rec =
+          ToolchainRecord.fromJson(t.name(), state.document(DOCUMENT_PREFIX + t.name()));
+      if (rec.active() == null || !fingerprint(t).equals(rec.active().fingerprint())) {
+        String why =
+            rec.last() != null && "failed".equals(rec.last().status()) && rec.last().error() != null
+                ? rec.last().error()
+                : "not active yet";
+        problems.add("toolchain " + t.name() + " (" + t.image() + "): " + why);
+      }
+    }
+    return problems;
+  }
+
+  /** The active image of toolchain {@code name}, if hupd activated one. */
+  public static Optional<ToolchainRecord.Image> active(String name, StateStore state) {
+    return Optional.ofNullable(
+        ToolchainRecord.fromJson(name, state.document(DOCUMENT_PREFIX + name)).active());
+  }
+
+  private Optional<Manifest> quietManifest(PassContext context) {
+    try {
+      StackResource resource = context.resource(manifestPath.logicalId());
+      if (resource.inProgress()) {
+        return Optional.empty();
+      }
+      JsonNode value = PathValue.read(manifestPath, resource);
+      return value.isNull() ? Optional.empty() : Optional.of(Manifest.parse(value));
+    } catch (SourceException
+        | PathValue.UnreadableException
+        | Manifest.InvalidManifestException e) {
+      return Optional.empty();
+    }
+  }
+
   @Override
   public void run(PassContext context) {
     Optional<Manifest> manifest = readManifest(context);
@@ -204,6 +288,7 @@ public final class ToolchainStep implements PassStep {
     }
     try {
       Manifest m = Manifest.parse(value);
+      context.attach(Manifest.class, m);
       limiter.clearPrefix("toolchain|manifest");
       return Optional.of(m);
     } catch (Manifest.InvalidManifestException e) {

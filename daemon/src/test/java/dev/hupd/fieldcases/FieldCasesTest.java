@@ -112,7 +112,8 @@ class FieldCasesTest {
         Optional.empty(),
         d.file(),
         d.toolchains(),
-        d.fleet());
+        d.fleet(),
+        d.bamboo());
   }
 
   Map<String, String> env() {

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * counters, and fails with an {@link SsmServiceError} carrying the code the service would send.
  * Reads of one name cost O(log names); a path listing costs O(names under the path).
  *
- * <p>Deliberate simplifications: SecureString values are stored and returned in clear;
+ * <p>Deliberate simplifications: SecureString values are stored in clear (the wire handler shows a
+ * placeholder ciphertext unless the request sets WithDecryption, and never checks KMS);
  * AllowedPattern, Tags, Policies, KeyId and ParameterFilters are not modelled; names are not
  * accepted as ARNs; only Get* and PutParameter are rate-limited (the others have undocumented
  * quotas); stale reads apply to reads of a name's newest version, never to {@code name:version} or

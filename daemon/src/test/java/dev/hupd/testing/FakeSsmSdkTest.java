@@ -104,6 +104,35 @@ class FakeSsmSdkTest {
   }
 
   @Test
+  void secureString_isReturnedInClearOnlyWithDecryption() {
+    ssm.putParameter(
+        r -> r.name("/ci/token").value("s3cr3t-value").type(ParameterType.SECURE_STRING));
+
+    Parameter clear = ssm.getParameter(r -> r.name("/ci/token").withDecryption(true)).parameter();
+    Parameter sealed = ssm.getParameter(r -> r.name("/ci/token")).parameter();
+    List<Parameter> listed =
+        ssm.getParametersByPath(r -> r.path("/ci").withDecryption(false)).parameters();
+    List<Parameter> fetched =
+        ssm.getParameters(r -> r.names("/ci/token").withDecryption(true)).parameters();
+
+    assertThat(clear.type()).isEqualTo(ParameterType.SECURE_STRING);
+    assertThat(clear.value()).isEqualTo("s3cr3t-value");
+    assertThat(sealed.type()).isEqualTo(ParameterType.SECURE_STRING);
+    assertThat(sealed.value()).startsWith("AQICAH").doesNotContain("s3cr3t-value");
+    assertThat(listed).singleElement().extracting(Parameter::value).isEqualTo(sealed.value());
+    assertThat(fetched).singleElement().extracting(Parameter::value).isEqualTo("s3cr3t-value");
+  }
+
+  @Test
+  void stringParameter_isReturnedInClearWithOrWithoutDecryption() {
+    ssm.putParameter(r -> r.name("/ci/plain").value("v").type(ParameterType.STRING));
+
+    assertThat(ssm.getParameter(r -> r.name("/ci/plain")).parameter().value()).isEqualTo("v");
+    assertThat(ssm.getParameter(r -> r.name("/ci/plain").withDecryption(true)).parameter().value())
+        .isEqualTo("v");
+  }
+
+  @Test
   void requests_areAwsJson11SignedWithTheCallersKey() {
     ssm.getParameters(r -> r.names("/x"));
 

@@ -2,6 +2,8 @@ package dev.hupd.testing;
 
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -14,6 +16,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * Starts JDK HTTP servers bound to 127.0.0.1 only, so a fake can never be reached from another
@@ -44,6 +47,23 @@ final class LoopbackServers {
   static HttpServer start(int port, String threadPrefix, HttpHandler handler) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(LOOPBACK, port), 64);
+      server.createContext("/", handler);
+      server.setExecutor(Executors.newCachedThreadPool(daemonThreads(threadPrefix)));
+      server.start();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on 127.0.0.1:" + port, e);
+    }
+  }
+
+  /**
+   * Like {@link #start} but speaking HTTPS with {@code tls} (e.g. a self-signed key for 127.0.0.1
+   * made by {@link TestKeyStores}).
+   */
+  static HttpsServer startTls(int port, String threadPrefix, HttpHandler handler, SSLContext tls) {
+    try {
+      HttpsServer server = HttpsServer.create(new InetSocketAddress(LOOPBACK, port), 64);
+      server.setHttpsConfigurator(new HttpsConfigurator(tls));
       server.createContext("/", handler);
       server.setExecutor(Executors.newCachedThreadPool(daemonThreads(threadPrefix)));
       server.start();

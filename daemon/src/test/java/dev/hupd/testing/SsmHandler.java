@@ -142,7 +142,7 @@ final class SsmHandler implements HttpHandler {
   private JsonNode getParameter(String caller, JsonNode body) {
     Parameter p = model.getParameter(caller, required(body, "Name"));
     ObjectNode out = object();
-    out.set("Parameter", parameter(p));
+    out.set("Parameter", parameter(p, decrypt(body)));
     return out;
   }
 
@@ -150,7 +150,7 @@ final class SsmHandler implements HttpHandler {
     FakeSsmModel.Fetched fetched = model.getParameters(caller, strings(body, "Names"));
     ObjectNode out = object();
     ArrayNode found = out.putArray("Parameters");
-    fetched.parameters().forEach(p -> found.add(parameter(p)));
+    fetched.parameters().forEach(p -> found.add(parameter(p, decrypt(body))));
     ArrayNode invalid = out.putArray("InvalidParameters");
     fetched.invalidParameters().forEach(invalid::add);
     return out;
@@ -168,7 +168,7 @@ final class SsmHandler implements HttpHandler {
             body.path("Recursive").asBoolean(false),
             integer(body, "MaxResults"),
             text(body, "NextToken"));
-    return page(page, "Parameters", this::parameter);
+    return page(page, "Parameters", p -> parameter(p, decrypt(body)));
   }
 
   private JsonNode putParameter(String caller, JsonNode body) {
@@ -223,7 +223,7 @@ final class SsmHandler implements HttpHandler {
     FakeSsmModel.Page page =
         model.getParameterHistory(
             caller, required(body, "Name"), integer(body, "MaxResults"), text(body, "NextToken"));
-    return page(page, "Parameters", this::history);
+    return page(page, "Parameters", p -> history(p, decrypt(body)));
   }
 
   // ---- answer shapes
@@ -240,11 +240,11 @@ final class SsmHandler implements HttpHandler {
   }
 
   /** The Parameter shape; LastModifiedDate is epoch seconds with a fraction, as SSM sends it. */
-  private ObjectNode parameter(Parameter p) {
+  private ObjectNode parameter(Parameter p, boolean decrypt) {
     ObjectNode node = object();
     node.put("Name", p.name());
     node.put("Type", p.type());
-    node.put("Value", p.value());
+    node.put("Value", value(p, decrypt));
     node.put("Version", p.version());
     p.selector().ifPresent(s -> node.put("Selector", s));
     node.put("LastModifiedDate", p.modifiedMs() / 1000.0);
@@ -253,12 +253,12 @@ final class SsmHandler implements HttpHandler {
     return node;
   }
 
-  private ObjectNode history(Parameter p) {
+  private ObjectNode history(Parameter p, boolean decrypt) {
     ObjectNode node = object();
     node.put("Name", p.name());
     node.put("Type", p.type());
     node.put("LastModifiedDate", p.modifiedMs() / 1000.0);
-    node.put("Value", p.value());
+    node.put("Value", value(p, decrypt));
     node.put("Version", p.version());
     ArrayNode labels = node.putArray("Labels");
     p.labels().forEach(labels::add);
@@ -266,6 +266,25 @@ final class SsmHandler implements HttpHandler {
     node.putArray("Policies");
     node.put("DataType", p.dataType());
     return node;
+  }
+
+  /** {@code WithDecryption}, false when absent, as in the service. */
+  private static boolean decrypt(JsonNode body) {
+    return body.path("WithDecryption").asBoolean(false);
+  }
+
+  /**
+   * A SecureString read without WithDecryption shows a ciphertext, as the service's base64 KMS blob
+   * does: stable per version, and never containing the value.
+   */
+  static String value(Parameter p, boolean decrypt) {
+    if (decrypt || !p.type().equals("SecureString")) {
+      return p.value();
+    }
+    String blob = "fake-kms:" + p.arn() + ":" + p.version();
+    return "AQICAHj"
+        + java.util.Base64.getEncoder()
+            .encodeToString(blob.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private static void sendError(HttpExchange exchange, SsmServiceError error) throws IOException {
