@@ -251,12 +251,29 @@ public final class AgentLifecycle implements PassGate {
   }
 
   private void locate() throws BambooException {
+    boolean startedNow = locateOnce();
+    if (startedNow) {
+      locateOnce(); // a just-started agent is pending (or registered) at once: one cycle, not two
+    }
+  }
+
+  /** One look at the master; true when it started the agent process. */
+  private boolean locateOnce() throws BambooException {
     Optional<AgentHome.Identity> id = readIdentity();
     id.ifPresent(
         i -> {
           record.uuid = i.uuid();
           i.agentId().ifPresent(a -> record.agentId = a);
         });
+    if (record.uuid != null && (record.agentId == null || !Boolean.TRUE.equals(record.active))) {
+      // not connected: maybe waiting for approval (new agent, or a known one from a new address)
+      for (AgentAuthentication a : client.authentications(true)) {
+        if (a.uuid().equals(record.uuid) && !a.approved()) {
+          pending(a);
+          return false;
+        }
+      }
+    }
     if (record.agentId != null) {
       Optional<RemoteAgent> agent = client.agent(record.agentId);
       if (agent.isEmpty()) {
@@ -268,18 +285,10 @@ public final class AgentLifecycle implements PassGate {
         record.agentId = null;
         save();
         enter(AgentState.NOT_REGISTERED, "agent " + gone + " was deleted on the master");
-        return;
+        return false;
       }
       observe(agent.get());
-      return;
-    }
-    if (record.uuid != null) {
-      for (AgentAuthentication a : client.authentications(true)) {
-        if (a.uuid().equals(record.uuid) && !a.approved()) {
-          pending(a);
-          return;
-        }
-      }
+      return false;
     }
     List<RemoteAgent> named = new ArrayList<>();
     for (RemoteAgent a : client.remoteAgents(false)) {
@@ -291,13 +300,13 @@ public final class AgentLifecycle implements PassGate {
       enter(
           AgentState.NAME_CONFLICT,
           named.size() + " agents are named '" + settings.agentName() + "' on the master");
-      return;
+      return false;
     }
     if (named.size() == 1 && record.uuid == null) {
       observe(named.get(0));
-      return;
+      return false;
     }
-    ensureRunning();
+    boolean started = ensureRunning();
     if (startedAt != null
         && Duration.between(startedAt, clock.instant()).compareTo(settings.registerTimeout())
             >= 0) {
@@ -312,9 +321,11 @@ public final class AgentLifecycle implements PassGate {
     } else {
       enter(AgentState.STARTING, "waiting for the master to see the agent");
     }
+    return started;
   }
 
   private void pending(AgentAuthentication a) throws BambooException {
+    startedAt = null;
     String pair = a.uuid() + "|" + a.ip();
     if (settings.approve() && !record.approvals.contains(pair)) {
       record.approvals.add(pair); // recorded first: a restart never approves the same pair again
@@ -348,16 +359,17 @@ public final class AgentLifecycle implements PassGate {
     }
   }
 
-  private void ensureRunning() {
+  /** Starts the agent process unless it runs (or a start failed lately); true if it started it. */
+  private boolean ensureRunning() {
     if (processRunning()) {
       if (startedAt == null) {
         startedAt = clock.instant();
       }
-      return;
+      return false;
     }
     Instant now = clock.instant();
     if (now.isBefore(nextStart)) {
-      return;
+      return false;
     }
     nextStart = now.plus(START_RETRY);
     try {
@@ -370,8 +382,11 @@ public final class AgentLifecycle implements PassGate {
             }
           });
       process.start();
-      startedAt = now;
+      if (startedAt == null) {
+        startedAt = now; // the registration clock runs from the first start, not each retry
+      }
       log.info("event=bamboo.agent-started process={}", settings.agentProcess());
+      return true;
     } catch (IllegalStateException e) {
       log.error(
           "event=bamboo.agent-token-unreadable secret={} reason=\"{}\" next=\"agent not started\"",
@@ -384,20 +399,29 @@ public final class AgentLifecycle implements PassGate {
           e.getMessage(),
           Durations.format(START_RETRY));
     }
+    return false;
   }
 
   /** The master knows the agent: bring it to online, or say why not. */
   private void observe(RemoteAgent agent) throws BambooException {
     remember(agent);
+    startedAt = null;
     if (!agent.active()) {
       ensureRunning();
       enter(AgentState.OFFLINE, "the master shows the agent disconnected");
       return;
     }
-    startedAt = startedAt == null ? clock.instant() : startedAt;
     if (record.restartPending && !agent.busy()) {
-      restartIdle(agent);
-      return;
+      Optional<String> problem = restartIdle(agent);
+      if (problem.isPresent()) {
+        enter(AgentState.OFFLINE, problem.get());
+        return;
+      }
+      Optional<RemoteAgent> back = client.agent(agent.id());
+      if (back.isEmpty()) {
+        return;
+      }
+      agent = back.get();
     }
     if (!record.firstEnableDone || record.pendingEnable) {
       if (!record.unverified.isEmpty()) {

@@ -676,7 +676,7 @@ public final class ToolchainStep implements PassStep {
     return RETRY.ceiling(failures);
   }
 
-  static String fingerprint(Toolchain t) {
+  public static String fingerprint(Toolchain t) {
     return Json.sha256(
         t.image() + "\u0000" + t.build().orElse("") + "\u0000" + verifyFingerprint(t));
   }
