@@ -127,7 +127,7 @@ public final class AgentLifecycle implements PassGate {
         record.serverVersion = client.info().version();
         save();
       }
-      if (!passSeen) {
+      if (!passSeen && record.agentId == null) {
         // the agent is started only once the toolchains had their first pass (and the master
         // answered an authenticated call), so it never takes a build on an unverified host
         client.remoteAgents(false);
@@ -423,7 +423,23 @@ public final class AgentLifecycle implements PassGate {
       }
       agent = back.get();
     }
+    if (!passSeen) {
+      // nothing is published or enabled before this run's first pass read the manifest
+      if (record.pendingEnable || !record.firstEnableDone) {
+        enter(
+            AgentState.DISABLED_UNVERIFIED, "waiting for the first pass to verify the toolchains");
+      } else if (!agent.enabled()) {
+        enter(AgentState.DISABLED_BY_OPERATOR, "disabled on the master, not by hupd");
+      } else {
+        enter(AgentState.ONLINE, agent.busy() ? "building" : "idle");
+      }
+      return;
+    }
     if (!record.firstEnableDone || record.pendingEnable) {
+      if (record.switchPending) {
+        enter(AgentState.DISABLED_UNVERIFIED, "a switch is due; the next pass runs it");
+        return;
+      }
       if (!record.unverified.isEmpty()) {
         if (agent.enabled()) {
           disable(agent, "toolchains not verified");
@@ -727,8 +743,17 @@ public final class AgentLifecycle implements PassGate {
             "event=bamboo.drain agent_id={} reason=\"disabled by someone else; stays disabled\"",
             id);
       }
-      return waitIdle(id);
+      Decision d = waitIdle(id);
+      if (d instanceof Decision.Skip && record.pendingEnable) {
+        record.switchPending = true;
+        save();
+      }
+      return d;
     } catch (BambooException e) {
+      if (record.pendingEnable && !record.switchPending) {
+        record.switchPending = true;
+        save();
+      }
       failed(e);
       if (settings.unreachable() == BambooSettings.Unreachable.APPLY) {
         log.warn(
@@ -794,6 +819,10 @@ public final class AgentLifecycle implements PassGate {
   @Override
   public void after(PassContext context, PassReport report) {
     passSeen = true;
+    if (record.switchPending) {
+      record.switchPending = false;
+      save();
+    }
     context.attachment(Manifest.class).ifPresent(m -> manifest = Optional.of(m));
     List<String> problems = new ArrayList<>();
     if (manageToolchains) {

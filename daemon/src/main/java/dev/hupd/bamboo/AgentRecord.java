@@ -49,6 +49,12 @@ public final class AgentRecord {
   /** hupd owes an enable once the toolchains verify and the capabilities are published. */
   public boolean pendingEnable;
 
+  /**
+   * A disruptive pass was skipped after hupd disabled the agent (master lost, build outlasting the
+   * drain): the agent stays disabled until a pass has run.
+   */
+  public boolean switchPending;
+
   /** The capabilities file changed and the agent still has to restart (when idle) to read it. */
   public boolean restartPending;
 

@@ -295,7 +295,7 @@ class AgentLifecycleTest {
     AgentLifecycle again = lifecycle(new Knobs(), virtual());
     again.tick();
     assertThat(model.approvals(uuid)).isEqualTo(1);
-    assertThat(again.current()).isEqualTo(AgentState.STARTING);
+    assertThat(again.current()).isEqualTo(AgentState.ONLINE);
   }
 
   @Test
@@ -421,16 +421,31 @@ class AgentLifecycleTest {
 
   @Test
   void anIdentityThisHostRegisteredItselfIsKept() throws Exception {
+    model.setManualApproval(false);
+    var known =
+        model.connect(
+            FakeBambooModel.Connect.of("11111111-2222-3333-4444-555555555555", NAME, "10.0.0.7"));
+    long id = known.id().orElseThrow();
+    model.disconnect(id);
     Files.writeString(
         home.resolve("bamboo-agent.cfg.xml"),
         "<configuration><agentUuid>11111111-2222-3333-4444-555555555555</agentUuid>"
-            + "<agentDefinition><id>4242</id><name>"
+            + "<agentDefinition><id>"
+            + id
+            + "</id><name>"
             + NAME
             + "</name></agentDefinition></configuration>");
     AgentLifecycle l = lifecycle(new Knobs(), virtual());
     l.tick();
     assertThat(home.resolve("bamboo-agent.cfg.xml")).exists();
     assertThat(l.record().uuid).isEqualTo("11111111-2222-3333-4444-555555555555");
+    assertThat(l.record().agentId).isEqualTo(id);
+    Manifest a = manifest(DIGEST_A, "/opt/jdk-17.0.8");
+    activate(a);
+    pass(l, a, false, () -> {});
+    assertThat(agent.id).hasValue(id);
+    assertThat(l.current()).isEqualTo(AgentState.ONLINE);
+    assertThat(model.allAgents()).hasSize(1);
   }
 
   // ---------------------------------------------------------------- drain (C18)
@@ -616,6 +631,41 @@ class AgentLifecycleTest {
     assertThat(onMaster().enabled()).isTrue();
     assertThat(capability("hupd.toolchain.jdk")).isEqualTo(DIGEST_B);
     assertThat(l.current()).isEqualTo(AgentState.ONLINE);
+  }
+
+  @Test
+  void aMasterLostWhileDrainingSkipsTheSwitchAndKeepsTheAgentDisabledUntilTheSwitchRuns()
+      throws Exception {
+    Knobs k = new Knobs();
+    online(k);
+    model.setBusy(agentId(), true);
+    AgentLifecycle l = lifecycle(k, virtual(n -> model.failAlways("", 503)));
+    Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
+    int[] ran = {0};
+    PassGate.Decision d = pass(l, b, true, () -> ran[0]++);
+    assertThat(d).isInstanceOf(PassGate.Decision.Skip.class);
+    assertThat(ran[0]).isZero();
+    model.clearFaults();
+    assertThat(onMaster().enabled()).isFalse();
+    model.setBusy(agentId(), false);
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(onMaster().enabled()).as("the switch has not run yet").isFalse();
+    assertThat(l.current()).isEqualTo(AgentState.DISABLED_UNVERIFIED);
+    assertThat(l.record().reason).contains("first pass");
+    pass(
+        l,
+        b,
+        true,
+        () -> {
+          try {
+            activate(b);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    assertThat(onMaster().enabled()).isTrue();
+    assertThat(capability("hupd.toolchain.jdk")).isEqualTo(DIGEST_B);
   }
 
   @Test
