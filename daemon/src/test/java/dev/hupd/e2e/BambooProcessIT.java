@@ -319,6 +319,50 @@ class BambooProcessIT {
   }
 
   @Test
+  void inAFleetTheCanaryIsHealthyOnlyWithItsAgentOnlineAndEnabled_aMasterErrorFailsIt()
+      throws Exception {
+    metadata.set(
+        "Rollout",
+        Json.parse(
+            "{\"canaries\":{\"count\":1,\"role\":\"canary\"},\"bake\":\"3s\",\"maxParallel\":1,"
+                + "\"turnLease\":\"60s\",\"health\":{\"bamboo\":true,\"timeout\":\"20s\","
+                + "\"interval\":\"1s\"}}"));
+    manifest(v1);
+    writeSettings(
+        "store = dir:"
+            + work.resolve("store")
+            + "\nfleet = bamboo\nagent-id = a1\nroles = canary\n"
+            + "rollout-path = Resources.AgentLaunchTemplate.Metadata.Rollout\n"
+            + "register-every = 1s\n");
+    String rev2 = "/hupd/bamboo/rev/2/seat/0/0";
+    String rev3 = "/hupd/bamboo/rev/3/seat/0/0";
+    try (HupdProcess hupd = hupd("run")) {
+      long id = bootOnline(hupd);
+
+      manifest(v2);
+      hupd.awaitLine("what=\"verdict ok " + rev2, WAIT);
+      assertThat(capability("hupd.toolchain." + name)).contains(sha(v2));
+      assertThat(agent().get().enabled()).isTrue();
+      // the health check read the agent on the master after the switch
+      List<String> lines = hupd.lines();
+      assertThat(indexOf(lines, "event=bamboo.enabled", indexOf(lines, "claimed " + rev2, 0)))
+          .isPositive();
+
+      model.failAlways("/agent", 503); // the master errs: hupd cannot drain, so no switch
+      manifest(v1);
+      hupd.awaitLine("what=\"failed " + rev3, WAIT);
+      assertThat(hupd.lines())
+          .anyMatch(
+              l -> l.contains("failed " + rev3) && l.contains("could not drain the Bamboo agent"));
+      assertThat(docker.imageId("hupd/" + name + ":active"))
+          .as("the change never ran on the canary")
+          .isEqualTo(docker.imageId(v2));
+      model.clearFaults();
+      assertThat(agent().get().id()).isEqualTo(id);
+    }
+  }
+
+  @Test
   void aRefusedTokenNeverStartsTheAgentAndSaysAuthFailed_stopDrainWaitsForTheBuild()
       throws Exception {
     model.removeToken(FakeBambooModel.DEFAULT_TOKEN);
