@@ -1,18 +1,15 @@
 package dev.hupd.bamboo;
 
+import dev.hupd.config.FileModes;
+import dev.hupd.metadata.Utf8;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -28,15 +25,6 @@ public final class Secrets {
 
   /** Far more than any token; a bigger file is a mistake, not a secret. */
   static final int MAX_BYTES = 16 * 1024;
-
-  private static final Set<PosixFilePermission> GROUP_OR_OTHERS =
-      EnumSet.of(
-          PosixFilePermission.GROUP_READ,
-          PosixFilePermission.GROUP_WRITE,
-          PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_READ,
-          PosixFilePermission.OTHERS_WRITE,
-          PosixFilePermission.OTHERS_EXECUTE);
 
   private Secrets() {}
 
@@ -109,9 +97,7 @@ public final class Secrets {
       throw new SecretException(
           "secret file " + where + " is not a regular file; put the token in a plain file");
     }
-    Set<PosixFilePermission> wide = EnumSet.copyOf(a.permissions());
-    wide.retainAll(GROUP_OR_OTHERS);
-    if (!wide.isEmpty()) {
+    if (FileModes.groupOrOthersHaveAccess(a.permissions())) {
       throw new SecretException(
           "secret file "
               + where
@@ -162,18 +148,9 @@ public final class Secrets {
 
   /** The single line: trailing line breaks and surrounding blanks (editor leftovers) dropped. */
   private static String line(String where, byte[] bytes) throws SecretException {
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new SecretException("secret file " + where + " is not UTF-8 text");
-    }
+    String text =
+        Utf8.strict(bytes)
+            .orElseThrow(() -> new SecretException("secret file " + where + " is not UTF-8 text"));
     String value = text.replaceAll("[\r\n]+$", "").strip();
     if (value.isEmpty()) {
       throw new SecretException(

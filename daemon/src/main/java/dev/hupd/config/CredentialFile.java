@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * cfn-hup's {@code credential-file}: lines {@code AWSAccessKeyId=…} and {@code AWSSecretKey=…}.
@@ -15,15 +12,6 @@ import java.util.Set;
  * appear in a log or an error message.
  */
 public final class CredentialFile {
-
-  private static final Set<PosixFilePermission> GROUP_OR_OTHER =
-      EnumSet.of(
-          PosixFilePermission.GROUP_READ,
-          PosixFilePermission.GROUP_WRITE,
-          PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_READ,
-          PosixFilePermission.OTHERS_WRITE,
-          PosixFilePermission.OTHERS_EXECUTE);
 
   /** The two keys; {@link #toString()} never shows the secret. */
   public record Keys(String accessKeyId, String secretKey) {
@@ -43,8 +31,7 @@ public final class CredentialFile {
   public static Keys read(Path file, Path configFile, int line) throws ConfigException {
     String key = "[main] credential-file";
     try {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-      if (perms.stream().anyMatch(GROUP_OR_OTHER::contains)) {
+      if (FileModes.groupOrOthersHaveAccess(Files.getPosixFilePermissions(file))) {
         throw new ConfigException(
             new ConfigProblem(
                 configFile,

@@ -1,15 +1,14 @@
 package dev.hupd.config;
 
+import dev.hupd.metadata.Utf8;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -78,15 +77,10 @@ public final class IniParser {
       return;
     }
     String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-    } catch (CharacterCodingException e) {
+    Optional<String> utf8 = Utf8.strict(bytes);
+    if (utf8.isPresent()) {
+      text = utf8.get();
+    } else {
       text = new String(bytes, StandardCharsets.ISO_8859_1);
       warnings.add(
           new ConfigProblem(
@@ -114,12 +108,7 @@ public final class IniParser {
     int start = 0;
     for (int i = 0; i <= bytes.length; i++) {
       if (i == bytes.length || bytes[i] == '\n') {
-        try {
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes, start, i - start));
-        } catch (CharacterCodingException e) {
+        if (Utf8.strict(bytes, start, i - start).isEmpty()) {
           return line;
         }
         line++;

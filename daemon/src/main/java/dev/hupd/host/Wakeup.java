@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * What the daemon's main loop waits on: the next poll time, a change reported by the source, a
@@ -58,25 +59,7 @@ public final class Wakeup implements Sleeper {
    * second stop signal.
    */
   public boolean sleepWhileStopping(Duration d) {
-    long deadline = System.nanoTime() + d.toNanos();
-    lock.lock();
-    try {
-      while (!stopAgain) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return true;
-        }
-        try {
-          signalled.await(left, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-      return false;
-    } finally {
-      lock.unlock();
-    }
+    return sleepUnless(d, () -> stopAgain);
   }
 
   private volatile boolean stopAgain;
@@ -144,10 +127,18 @@ public final class Wakeup implements Sleeper {
   /** A backoff sleep that ends early when hupd is asked to stop. */
   @Override
   public boolean sleep(Duration d) {
+    return sleepUnless(d, () -> stop);
+  }
+
+  /**
+   * Waits {@code d}, woken by every signal to re-check {@code cut}: true when the time is up, false
+   * when {@code cut} turned true first or the thread was interrupted.
+   */
+  private boolean sleepUnless(Duration d, BooleanSupplier cut) {
     long deadline = System.nanoTime() + d.toNanos();
     lock.lock();
     try {
-      while (!stop) {
+      while (!cut.getAsBoolean()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return true;

@@ -5,14 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hupd.metadata.Json;
+import dev.hupd.metadata.Utf8;
 import dev.hupd.rollout.StoreException.Kind;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -335,16 +333,7 @@ public final class Blobs {
   }
 
   private static String utf8(Pointer pointer, byte[] bytes) throws StoreException {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw corrupt(pointer, "its content is not UTF-8");
-    }
+    return Utf8.strict(bytes).orElseThrow(() -> corrupt(pointer, "its content is not UTF-8"));
   }
 
   private static StoreException corrupt(Pointer pointer, String why) {

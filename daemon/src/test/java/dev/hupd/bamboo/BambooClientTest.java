@@ -12,23 +12,18 @@ import dev.hupd.config.BambooSettings;
 import dev.hupd.metadata.Json;
 import dev.hupd.testing.FakeHttpProxy;
 import dev.hupd.testing.LogCapture;
+import dev.hupd.testing.TestKeyStores;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +43,6 @@ class BambooClientTest {
   static final String AGENT =
       "{\"id\":131073,\"name\":\"ip-10-0-1-23\",\"type\":\"REMOTE\",\"active\":true,"
           + "\"enabled\":true,\"busy\":false}";
-  static final String STOREPASS = "changeit";
 
   @TempDir static Path certs;
 
@@ -64,72 +58,13 @@ class BambooClientTest {
 
   @BeforeAll
   static void makeCertificates() throws Exception {
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "master",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=127.0.0.1",
-        "-ext",
-        "san=ip:127.0.0.1",
-        "-validity",
-        "2",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        certs.resolve("master.p12").toString(),
-        "-storepass",
-        STOREPASS,
-        "-keypass",
-        STOREPASS);
-    keytool(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "master",
-        "-keystore",
-        certs.resolve("master.p12").toString(),
-        "-storepass",
-        STOREPASS,
-        "-file",
-        certs.resolve("master.pem").toString());
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "other",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=bamboo.invalid",
-        "-ext",
-        "san=dns:bamboo.invalid",
-        "-validity",
-        "2",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        certs.resolve("other.p12").toString(),
-        "-storepass",
-        STOREPASS,
-        "-keypass",
-        STOREPASS);
-    keytool(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "other",
-        "-keystore",
-        certs.resolve("other.p12").toString(),
-        "-storepass",
-        STOREPASS,
-        "-file",
-        certs.resolve("other.pem").toString());
+    Path master =
+        TestKeyStores.selfSigned(certs.resolve("master.p12"), "127.0.0.1", "ip:127.0.0.1");
+    TestKeyStores.writePem(master, TestKeyStores.PASSWORD, certs.resolve("master.pem"));
+    Path other =
+        TestKeyStores.selfSigned(
+            certs.resolve("other.p12"), "bamboo.invalid", "dns:bamboo.invalid");
+    TestKeyStores.writePem(other, TestKeyStores.PASSWORD, certs.resolve("other.pem"));
   }
 
   @AfterEach
@@ -788,15 +723,9 @@ class BambooClientTest {
   }
 
   ScriptedMaster httpsMaster(String keystore) throws Exception {
-    KeyStore store = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(certs.resolve(keystore))) {
-      store.load(in, STOREPASS.toCharArray());
-    }
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(store, STOREPASS.toCharArray());
-    SSLContext tls = SSLContext.getInstance("TLS");
-    tls.init(kmf.getKeyManagers(), null, null);
-    ScriptedMaster master = ScriptedMaster.https(tls);
+    ScriptedMaster master =
+        ScriptedMaster.https(
+            TestKeyStores.serverContext(certs.resolve(keystore), TestKeyStores.PASSWORD));
     open.add(master);
     return master;
   }
@@ -807,27 +736,5 @@ class BambooClientTest {
             master.url("/bamboo"), secret, Optional.of(BambooSettings.NO_PROXY), caFile, GENEROUS);
     open.add(client);
     return client;
-  }
-
-  static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(certs.resolve("keytool.log").toFile())
-            .start();
-    if (!process.waitFor(60, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("keytool did not finish within 60 s: " + command);
-    }
-    if (process.exitValue() != 0) {
-      throw new AssertionError(
-          "keytool failed: "
-              + command
-              + "\n"
-              + Files.readString(certs.resolve("keytool.log"), StandardCharsets.UTF_8));
-    }
   }
 }

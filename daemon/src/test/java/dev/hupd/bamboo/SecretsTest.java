@@ -60,6 +60,15 @@ class SecretsTest {
     assertThat(Secrets.file(secretFile(content, "rw-------")).read()).isEqualTo(TOKEN);
   }
 
+  @Test
+  void notUtf8_isRefusedWithoutTheContent() throws Exception {
+    Path file = secretFile("", "rw-------");
+    Files.write(file, new byte[] {'p', 'a', 't', (byte) 0xff, '\n'});
+
+    assertThat(failure(Secrets.file(file)).getMessage())
+        .isEqualTo("secret file " + file + " is not UTF-8 text");
+  }
+
   @ParameterizedTest(name = "mode {0}")
   @CsvSource({"rw-r--r--, 0644", "rw-rw----, 0660", "rw-----w-, 0602", "rw----r--, 0604"})
   void groupOrOthersAccess_isRefusedNamingChmod(String mode, String octal) throws Exception {

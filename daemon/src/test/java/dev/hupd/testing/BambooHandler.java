@@ -13,7 +13,6 @@ import dev.hupd.testing.FakeBambooModel.Connected;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +66,7 @@ final class BambooHandler implements HttpHandler {
 
     JsonNode json() {
       if (body.isBlank()) {
-        return JsonTexts.MAPPER.createObjectNode();
+        return JsonTexts.object();
       }
       String type = headers.getOrDefault("content-type", "");
       if (!type.toLowerCase(java.util.Locale.ROOT).startsWith(JSON)) {
@@ -198,7 +197,7 @@ final class BambooHandler implements HttpHandler {
       return new Reply(302, null, "", LOGIN_PAGE + "?os_destination=" + api);
     }
     BambooFaults.Fault fault = model.faults().take(api);
-    if (!sleep(fault.delay()) || fault.drop()) {
+    if (!HttpExchanges.sleep(fault.delay()) || fault.drop()) {
       return Reply.DROP;
     }
     if (fault.status() != 0) {
@@ -246,7 +245,7 @@ final class BambooHandler implements HttpHandler {
     }
     if (agentSide) {
       BambooFaults.Fault fault = model.faults().take(path);
-      if (!sleep(fault.delay()) || fault.drop()) {
+      if (!HttpExchanges.sleep(fault.delay()) || fault.drop()) {
         return Reply.DROP;
       }
       if (fault.status() != 0) {
@@ -373,7 +372,7 @@ final class BambooHandler implements HttpHandler {
 
   private ObjectNode info() {
     FakeBambooModel.ServerInfo info = model.info();
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("version", info.version());
     node.put("edition", info.edition());
     node.put("buildDate", info.buildDate());
@@ -383,7 +382,7 @@ final class BambooHandler implements HttpHandler {
   }
 
   private ObjectNode status() {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("state", model.serverState().name());
     return node;
   }
@@ -406,7 +405,7 @@ final class BambooHandler implements HttpHandler {
 
   /** RestBuildAgent. */
   static ObjectNode agentJson(Agent a) {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("id", a.id());
     node.put("name", a.name());
     node.put("type", a.type());
@@ -419,7 +418,7 @@ final class BambooHandler implements HttpHandler {
   /** RestAgentInformation: {@code general}, plus {@code capabilities} when expanded. */
   private Reply agentInformation(Request r) {
     Agent agent = model.agent(r.id());
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.set("general", agentJson(agent));
     String expand = r.query().getOrDefault("expand", "");
     if (List.of(expand.split(",")).contains("capabilities")) {
@@ -432,7 +431,7 @@ final class BambooHandler implements HttpHandler {
   }
 
   private Reply agentStatus(Request r) {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("online", model.agent(r.id()).active());
     return Reply.json(200, node);
   }
@@ -523,7 +522,7 @@ final class BambooHandler implements HttpHandler {
             stringMap(body.path("capabilities")),
             stringMap(body.path("autoCapabilities")));
     Connected connected = model.connect(c);
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("result", connected.outcome().wireName());
     connected.id().ifPresent(v -> node.put("id", v));
     connected.name().ifPresent(v -> node.put("name", v));
@@ -537,7 +536,7 @@ final class BambooHandler implements HttpHandler {
         model.heartbeat(
             required(body, "uuid"),
             id.isIntegralNumber() ? OptionalLong.of(id.asLong()) : OptionalLong.empty());
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("result", beat.wireName());
     return Reply.json(200, node);
   }
@@ -547,7 +546,7 @@ final class BambooHandler implements HttpHandler {
     if (!id.isIntegralNumber()) {
       throw BambooServiceError.badRequest("disconnect needs a numeric id");
     }
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("result", model.disconnect(id.asLong()) ? "ok" : "unknown-id");
     return Reply.json(200, node);
   }
@@ -604,7 +603,7 @@ final class BambooHandler implements HttpHandler {
   }
 
   private static Reply error(int status, String message) {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("message", message);
     node.put("status-code", status);
     return Reply.json(status, node);
@@ -640,23 +639,5 @@ final class BambooHandler implements HttpHandler {
       node.properties().forEach(f -> map.put(f.getKey(), f.getValue().asText()));
     }
     return map;
-  }
-
-  static ObjectNode object() {
-    return JsonTexts.MAPPER.createObjectNode();
-  }
-
-  /** False if interrupted, i.e. the server is stopping: then the connection is dropped. */
-  private static boolean sleep(Duration duration) {
-    if (duration.isZero()) {
-      return true;
-    }
-    try {
-      Thread.sleep(duration.toMillis());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

@@ -3,7 +3,6 @@ package dev.hupd.testing;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +35,7 @@ final class CloudFormationHandler implements HttpHandler {
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       RecordedRequest request = record(exchange);
-      if (!sleep(faults.delay()) || faults.takeDrop()) {
+      if (!HttpExchanges.sleep(faults.delay()) || faults.takeDrop()) {
         HttpExchanges.dropConnection(exchange);
         return;
       }
@@ -117,19 +116,5 @@ final class CloudFormationHandler implements HttpHandler {
   private static boolean isForm(HttpExchange exchange) {
     String type = exchange.getRequestHeaders().getFirst("Content-Type");
     return type != null && type.startsWith("application/x-www-form-urlencoded");
-  }
-
-  /** Returns false when interrupted, i.e. when the fake is closing. */
-  private static boolean sleep(Duration delay) {
-    if (delay.isZero()) {
-      return true;
-    }
-    try {
-      Thread.sleep(delay.toMillis());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

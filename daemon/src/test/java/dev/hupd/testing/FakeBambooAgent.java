@@ -260,7 +260,7 @@ public final class FakeBambooAgent {
       throws IOException, InterruptedException, UnreachableException {
     boolean loggedPending = false;
     while (!stopping) {
-      ObjectNode body = BambooHandler.object();
+      ObjectNode body = JsonTexts.object();
       body.put("uuid", identity.uuid());
       identity.id().ifPresentOrElse(id -> body.put("id", id), () -> body.putNull("id"));
       body.put("name", identity.name().orElse(defaultName));
@@ -308,7 +308,7 @@ public final class FakeBambooAgent {
       if (stopping) {
         break;
       }
-      ObjectNode body = BambooHandler.object();
+      ObjectNode body = JsonTexts.object();
       body.put("uuid", uuid);
       body.put("id", registeredId.getAsLong());
       String result = post("/_fake/agents/heartbeat", body).path("result").asText();
@@ -329,7 +329,7 @@ public final class FakeBambooAgent {
       return;
     }
     try {
-      ObjectNode body = BambooHandler.object();
+      ObjectNode body = JsonTexts.object();
       body.put("id", id.getAsLong());
       send("/_fake/agents/disconnect", body);
       log("INFO", "Agent stopped and disconnected id=" + id.getAsLong());

@@ -48,7 +48,7 @@ final class FakeBambooControl {
 
   /** {@code GET /_fake/authentication}: modes, pending and approved rows, B2 counts. */
   ObjectNode auth() {
-    ObjectNode node = BambooHandler.object();
+    ObjectNode node = JsonTexts.object();
     node.put("manualApproval", model.manualApproval());
     node.put("securityTokenVerification", model.securityToken().isPresent());
     putMap(node.putObject("pending"), model.pending());
@@ -124,7 +124,7 @@ final class FakeBambooControl {
 
   /** {@code GET /_fake/requests}: counts by {@code METHOD path} and the log, oldest first. */
   ObjectNode requests() {
-    ObjectNode node = BambooHandler.object();
+    ObjectNode node = JsonTexts.object();
     ObjectNode counts = node.putObject("counts");
     new TreeMap<>(model.requestCounts()).forEach(counts::put);
     ArrayNode list = node.putArray("requests");

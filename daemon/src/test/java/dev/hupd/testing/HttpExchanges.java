@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,6 +72,23 @@ final class HttpExchanges {
    */
   static void dropConnection(HttpExchange exchange) {
     exchange.close();
+  }
+
+  /**
+   * Waits {@code delay} (a scripted fault) before answering. False if interrupted, i.e. the fake is
+   * stopping: the caller then drops the connection.
+   */
+  static boolean sleep(Duration delay) {
+    if (delay.isZero()) {
+      return true;
+    }
+    try {
+      Thread.sleep(delay.toMillis());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static String decode(String text) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The Jackson mapper the fakes share, and JSON text normalisation. */
 final class JsonTexts {
@@ -18,6 +19,11 @@ final class JsonTexts {
           .build();
 
   private JsonTexts() {}
+
+  /** A new, empty JSON object from {@link #MAPPER}. */
+  static ObjectNode object() {
+    return MAPPER.createObjectNode();
+  }
 
   /**
    * Re-writes JSON text without insignificant whitespace, as CloudFormation stores a resource's

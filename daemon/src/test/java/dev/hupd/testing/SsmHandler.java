@@ -84,7 +84,7 @@ final class SsmHandler implements HttpHandler {
   private Optional<String> answerReserved(Operation op, String caller, JsonNode body) {
     String reserved = op == Operation.PUT_PARAMETER ? reserve(text(body, "Name")) : null;
     try {
-      if (!sleep(delay.get())) {
+      if (!HttpExchanges.sleep(delay.get())) {
         return Optional.empty();
       }
       return Optional.of(JsonTexts.write(answer(op, caller, body)));
@@ -141,14 +141,14 @@ final class SsmHandler implements HttpHandler {
 
   private JsonNode getParameter(String caller, JsonNode body) {
     Parameter p = model.getParameter(caller, required(body, "Name"));
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     out.set("Parameter", parameter(p, decrypt(body)));
     return out;
   }
 
   private JsonNode getParameters(String caller, JsonNode body) {
     FakeSsmModel.Fetched fetched = model.getParameters(caller, strings(body, "Names"));
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     ArrayNode found = out.putArray("Parameters");
     fetched.parameters().forEach(p -> found.add(parameter(p, decrypt(body))));
     ArrayNode invalid = out.putArray("InvalidParameters");
@@ -183,7 +183,7 @@ final class SsmHandler implements HttpHandler {
                 overwrite == null || overwrite.isNull() ? null : overwrite.asBoolean(),
                 text(body, "Tier"),
                 text(body, "DataType")));
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     out.put("Version", written.version());
     out.put("Tier", written.tier());
     return out;
@@ -191,12 +191,12 @@ final class SsmHandler implements HttpHandler {
 
   private JsonNode deleteParameter(String caller, JsonNode body) {
     model.deleteParameter(caller, required(body, "Name"));
-    return object();
+    return JsonTexts.object();
   }
 
   private JsonNode deleteParameters(String caller, JsonNode body) {
     FakeSsmModel.Deleted deleted = model.deleteParameters(caller, strings(body, "Names"));
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     ArrayNode done = out.putArray("DeletedParameters");
     deleted.deletedParameters().forEach(done::add);
     ArrayNode invalid = out.putArray("InvalidParameters");
@@ -212,7 +212,7 @@ final class SsmHandler implements HttpHandler {
             required(body, "Name"),
             version == null || version.isNull() ? null : version.asLong(),
             strings(body, "Labels"));
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     ArrayNode invalid = out.putArray("InvalidLabels");
     labelled.invalidLabels().forEach(invalid::add);
     out.put("ParameterVersion", labelled.parameterVersion());
@@ -232,7 +232,7 @@ final class SsmHandler implements HttpHandler {
       FakeSsmModel.Page page,
       String field,
       java.util.function.Function<Parameter, ObjectNode> shape) {
-    ObjectNode out = object();
+    ObjectNode out = JsonTexts.object();
     ArrayNode items = out.putArray(field);
     page.parameters().forEach(p -> items.add(shape.apply(p)));
     page.nextToken().ifPresent(token -> out.put("NextToken", token));
@@ -241,7 +241,7 @@ final class SsmHandler implements HttpHandler {
 
   /** The Parameter shape; LastModifiedDate is epoch seconds with a fraction, as SSM sends it. */
   private ObjectNode parameter(Parameter p, boolean decrypt) {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("Name", p.name());
     node.put("Type", p.type());
     node.put("Value", value(p, decrypt));
@@ -254,7 +254,7 @@ final class SsmHandler implements HttpHandler {
   }
 
   private ObjectNode history(Parameter p, boolean decrypt) {
-    ObjectNode node = object();
+    ObjectNode node = JsonTexts.object();
     node.put("Name", p.name());
     node.put("Type", p.type());
     node.put("LastModifiedDate", p.modifiedMs() / 1000.0);
@@ -288,7 +288,7 @@ final class SsmHandler implements HttpHandler {
   }
 
   private static void sendError(HttpExchange exchange, SsmServiceError error) throws IOException {
-    ObjectNode body = object();
+    ObjectNode body = JsonTexts.object();
     body.put("__type", error.code());
     if (error.getMessage() != null) {
       body.put("message", error.getMessage());
@@ -301,7 +301,7 @@ final class SsmHandler implements HttpHandler {
 
   private static JsonNode parse(String body) {
     if (body.isBlank()) {
-      return object();
+      return JsonTexts.object();
     }
     try {
       JsonNode node = JsonTexts.parse(body);
@@ -344,23 +344,5 @@ final class SsmHandler implements HttpHandler {
     List<String> values = new ArrayList<>();
     node.forEach(item -> values.add(item.asText()));
     return values;
-  }
-
-  private static ObjectNode object() {
-    return JsonTexts.MAPPER.createObjectNode();
-  }
-
-  /** False if interrupted, i.e. the server is stopping: then the connection is dropped. */
-  private static boolean sleep(Duration duration) {
-    if (duration.isZero()) {
-      return true;
-    }
-    try {
-      Thread.sleep(duration.toMillis());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

@@ -31,7 +31,15 @@ public final class TestKeyStores {
 
   /** Runs {@code keytool -genkeypair} into {@code dir/fake.p12}; bounded by one minute. */
   public static Path selfSigned(Path dir) throws IOException, InterruptedException {
-    Path store = dir.resolve("fake.p12");
+    return selfSigned(dir.resolve("fake.p12"), "127.0.0.1", "ip:127.0.0.1");
+  }
+
+  /**
+   * As {@link #selfSigned(Path)}, into {@code store}, for subject {@code CN=commonName} and the
+   * subject alternative name {@code san} (e.g. {@code dns:bamboo.invalid}).
+   */
+  public static Path selfSigned(Path store, String commonName, String san)
+      throws IOException, InterruptedException {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
     List<String> command =
         List.of(
@@ -44,9 +52,9 @@ public final class TestKeyStores {
             "-groupname",
             "secp256r1",
             "-dname",
-            "CN=127.0.0.1",
+            "CN=" + commonName,
             "-ext",
-            "SAN=ip:127.0.0.1",
+            "SAN=" + san,
             "-validity",
             "2",
             "-storetype",
@@ -58,7 +66,7 @@ public final class TestKeyStores {
             "-keypass",
             PASSWORD,
             "-noprompt");
-    Path output = dir.resolve("keytool.out");
+    Path output = store.resolveSibling("keytool.out");
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
