@@ -353,4 +353,63 @@ class ToolchainStepTest {
     assertThat(record("jdk").last().status()).isEqualTo("active");
     assertThat(record("jdk").active().imageId()).isEqualTo("sha256:" + D1);
   }
+
+  boolean wouldAct() {
+    return step.wouldAct(new dev.hupd.apply.PassContext(source.source(), state, () -> false));
+  }
+
+  @Test
+  void wouldActOnlyWhenASwitchOrRetirementIsDueNotWhileBackingOffOrConverged() {
+    manifest("jdk=" + D1);
+    assertThat(wouldAct()).as("first activation").isTrue();
+    pass();
+    assertThat(wouldAct()).as("converged").isFalse();
+    manifest("jdk=" + D2);
+    assertThat(wouldAct()).as("a new digest").isTrue();
+    assertThat(host.operations)
+        .as("asking changes nothing")
+        .doesNotContain("pull " + REPO + "@sha256:" + D2);
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.of(1), "broken");
+    pass();
+    assertThat(wouldAct()).as("the failed digest waits out its backoff").isFalse();
+    clock.now = clock.now.plus(Duration.ofHours(2));
+    assertThat(wouldAct()).as("retry due").isTrue();
+    manifest("jdk=" + D1);
+    assertThat(wouldAct()).as("back to the active digest").isFalse();
+    source.put("LT", "{\"Toolchains\":{\"toolchains\":[]}}");
+    assertThat(wouldAct()).as("retirement").isTrue();
+  }
+
+  @Test
+  void unverifiedNamesEachToolchainNotActiveAtItsEntryWithTheLastError() throws Exception {
+    manifest("jdk=" + D1);
+    pass();
+    Manifest m1 =
+        Manifest.parse(
+            dev.hupd.metadata.Json.parse(
+                "{\"toolchains\":[{\"name\":\"jdk\",\"image\":\""
+                    + REPO
+                    + "@sha256:"
+                    + D1
+                    + "\",\"verify\":{\"command\":[\"java\",\"-version\"],\"outputPattern\":\"ok\"},"
+                    + "\"capabilities\":{\"system.jdk.JDK 17\":\"/opt/java\"}}]}"));
+    assertThat(ToolchainStep.unverified(m1, state)).isEmpty();
+    host.verifier = id -> new ImageHost.VerifyRun(OptionalInt.of(127), "java: not found");
+    manifest("jdk=" + D2);
+    pass();
+    Manifest m2 =
+        Manifest.parse(
+            dev.hupd.metadata.Json.parse(
+                "{\"toolchains\":[{\"name\":\"jdk\",\"image\":\""
+                    + REPO
+                    + "@sha256:"
+                    + D2
+                    + "\",\"verify\":{\"command\":[\"java\",\"-version\"],\"outputPattern\":\"ok\"}}]}"));
+    assertThat(ToolchainStep.unverified(m2, state))
+        .singleElement()
+        .asString()
+        .contains("toolchain jdk")
+        .contains(D2)
+        .contains("exited 127");
+  }
 }
