@@ -1011,6 +1011,15 @@ public final class AgentLifecycle implements PassGate {
   }
 
   private void failed(BambooException e) {
+    if (e.kind() == BambooException.Kind.NOT_FOUND
+        && e.path() != null
+        && (e.path().endsWith("/enable") || e.path().endsWith("/disable"))) {
+      enter(
+          AgentState.UNSUPPORTED_SERVER,
+          "the master has no REST call to enable or disable agents (Bamboo 8.0 or later needed): "
+              + e.getMessage());
+      return;
+    }
     AgentState s =
         switch (e.kind()) {
           case UNAUTHORIZED, SECRET -> AgentState.AUTH_FAILED;

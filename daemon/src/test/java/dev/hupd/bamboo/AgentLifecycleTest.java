@@ -696,6 +696,16 @@ class AgentLifecycleTest {
   }
 
   @Test
+  void aMasterWithoutRestEnableIsUnsupportedServer() throws Exception {
+    online(new Knobs());
+    model.setVersion("7.2.4"); // enable/disable came with 8.0
+    AgentLifecycle l = lifecycle(new Knobs(), virtual());
+    pass(l, manifest(DIGEST_B, "/x"), true, () -> {});
+    assertThat(l.current()).isEqualTo(AgentState.UNSUPPORTED_SERVER);
+    assertThat(l.record().reason).contains("8.0");
+  }
+
+  @Test
   void aPausedMasterIsWaitedForWithoutWrites() throws Exception {
     AgentLifecycle l = online(new Knobs());
     model.setServerState(FakeBambooModel.ServerState.PAUSED);
