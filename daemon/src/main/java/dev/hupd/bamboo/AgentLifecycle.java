@@ -318,6 +318,16 @@ public final class AgentLifecycle implements PassGate {
               + " that its security token ("
               + settings.agentSecurityToken().orElse("bamboo-agent-security-token, not set")
               + ") is the master's");
+    } else if (startFailure.isPresent()) {
+      enter(
+          AgentState.OFFLINE,
+          "the agent process does not start ("
+              + settings.agentProcess()
+              + "): "
+              + startFailure.get()
+              + "; is the agent installed in "
+              + settings.agentHome()
+              + "?");
     } else {
       enter(AgentState.STARTING, "waiting for the master to see the agent");
     }
@@ -382,6 +392,7 @@ public final class AgentLifecycle implements PassGate {
             }
           });
       process.start();
+      startFailure = Optional.empty();
       if (startedAt == null) {
         startedAt = now; // the registration clock runs from the first start, not each retry
       }
@@ -398,17 +409,28 @@ public final class AgentLifecycle implements PassGate {
           settings.agentProcess(),
           e.getMessage(),
           Durations.format(START_RETRY));
+      startFailure = Optional.of(e.getMessage());
     }
     return false;
   }
+
+  /** Why the last start of the agent failed (not installed, script error), while it is down. */
+  private Optional<String> startFailure = Optional.empty();
 
   /** The master knows the agent: bring it to online, or say why not. */
   private void observe(RemoteAgent agent) throws BambooException {
     remember(agent);
     startedAt = null;
     if (!agent.active()) {
-      ensureRunning();
-      enter(AgentState.OFFLINE, "the master shows the agent disconnected");
+      boolean restarted = ensureRunning();
+      enter(
+          AgentState.OFFLINE,
+          startFailure
+              .map(f -> "the agent process does not start: " + f)
+              .orElse(
+                  restarted
+                      ? "the agent was not running; started it again"
+                      : "the master shows the agent disconnected"));
       return;
     }
     if (record.restartPending && !agent.busy()) {

@@ -451,6 +451,31 @@ class AgentLifecycleTest {
   // ---------------------------------------------------------------- drain (C18)
 
   @Test
+  void c18_anAgentThatDiedIsOfflineAndStartedAgainThenOnline() throws Exception {
+    AgentLifecycle l = online(new Knobs());
+    agent.stop(); // e.g. the agent exited after a heartbeat timeout
+    int starts = agent.starts;
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(agent.starts).isEqualTo(starts + 1);
+    assertThat(onMaster().active()).isTrue();
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(l.current()).isEqualTo(AgentState.ONLINE);
+  }
+
+  @Test
+  void anAgentThatIsNotInstalledSaysSoInsteadOfWaitingForever() throws Exception {
+    AgentLifecycle l = lifecycle(new Knobs(), virtual());
+    agent.failStart = "cannot run " + home.resolve("bin/bamboo-agent.sh") + ": No such file";
+    Manifest a = manifest(DIGEST_A, "/opt/jdk-17.0.8");
+    activate(a);
+    pass(l, a, false, () -> {});
+    assertThat(l.current()).isEqualTo(AgentState.OFFLINE);
+    assertThat(l.record().reason).contains("No such file").contains("installed");
+  }
+
+  @Test
   void c18_aSwitchWaitsForTheRunningBuildThenSwitchesPublishesAndEnables() throws Exception {
     Knobs k = new Knobs();
     AgentLifecycle l = lifecycle(k, virtual(n -> {}));

@@ -41,8 +41,14 @@ final class ModelAgent implements AgentProcess {
     this.name = name;
   }
 
+  /** When set, start fails with this message (an agent that is not installed). */
+  String failStart;
+
   @Override
   public void start() throws IOException {
+    if (failStart != null) {
+      throw new IOException(failStart);
+    }
     starts++;
     running = true;
     connect();
