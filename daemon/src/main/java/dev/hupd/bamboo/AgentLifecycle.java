@@ -45,6 +45,8 @@ public final class AgentLifecycle implements PassGate {
   private static final Duration START_RETRY = Duration.ofSeconds(30);
   private static final Duration RECONNECT_WAIT = Duration.ofMinutes(2);
   private static final Duration REPEAT = Duration.ofMinutes(15);
+  private static final String RESTART_DEFERRED =
+      "the agent is building; it restarts (to read its capabilities or token) once idle";
 
   private final BambooSettings settings;
   private final BambooClient client;
@@ -139,6 +141,12 @@ public final class AgentLifecycle implements PassGate {
       failed(e);
     } catch (SecretException e) {
       enter(AgentState.AUTH_FAILED, e.getMessage());
+    } catch (RuntimeException e) {
+      // a bug or an unexpected answer must not take the daemon (and the hooks) down
+      int suppressed = limiter.admit("bamboo|tick|" + e, REPEAT);
+      if (suppressed >= 0) {
+        log.error("event=bamboo.tick-failed reason=\"{}\" next=\"retried next tick\"", e, e);
+      }
     }
   }
 
@@ -436,7 +444,9 @@ public final class AgentLifecycle implements PassGate {
     if (record.restartPending && !agent.busy()) {
       Optional<String> problem = restartIdle(agent);
       if (problem.isPresent()) {
-        enter(AgentState.OFFLINE, problem.get());
+        enter(
+            problem.get().equals(RESTART_DEFERRED) ? AgentState.DRAINING : AgentState.OFFLINE,
+            problem.get());
         return;
       }
       Optional<RemoteAgent> back = client.agent(agent.id());
@@ -485,6 +495,14 @@ public final class AgentLifecycle implements PassGate {
   }
 
   private void remember(RemoteAgent agent) {
+    if (record.disableInFlight) {
+      record.disableInFlight = false;
+      if (!agent.enabled()) {
+        record.disabledByHupd = true;
+        record.pendingEnable = true;
+      }
+      save();
+    }
     boolean changed =
         record.agentId == null
             || record.agentId != agent.id()
@@ -700,8 +718,13 @@ public final class AgentLifecycle implements PassGate {
   /** Restarts the agent (only ever called when idle) and waits for it to reconnect. */
   private Optional<String> restartIdle(RemoteAgent agent) throws BambooException {
     Optional<RemoteAgent> now = client.agent(agent.id());
+    if (now.isPresent() && now.get().enabled()) {
+      // no build may be handed to it between the idle check and the restart
+      disable(now.get(), "restart");
+      now = client.agent(agent.id());
+    }
     if (now.isPresent() && now.get().busy()) {
-      return Optional.of("the agent is building; restart deferred");
+      return Optional.of(RESTART_DEFERRED);
     }
     try {
       process.restart();
@@ -754,12 +777,13 @@ public final class AgentLifecycle implements PassGate {
         return PROCEED;
       }
       remember(agent.get());
+      ServerState server = client.status();
+      if (server != ServerState.RUNNING) {
+        enter(AgentState.WAITING_FOR_MASTER, "master state " + server);
+        return new Decision.Skip("the Bamboo master is " + server);
+      }
       if (agent.get().enabled()) {
-        record.disabledByHupd = true;
-        record.pendingEnable = true;
-        save(); // before the call: a crash while disabled resumes with an owed enable
-        remember(client.disable(id));
-        log.info("event=bamboo.disabled agent_id={} reason=\"switch\"", id);
+        disable(agent.get(), "switch");
       } else if (!record.disabledByHupd) {
         log.info(
             "event=bamboo.drain agent_id={} reason=\"disabled by someone else; stays disabled\"",
@@ -796,6 +820,19 @@ public final class AgentLifecycle implements PassGate {
     Instant deadline = start.plus(limit);
     while (true) {
       Optional<RemoteAgent> a = client.agent(id);
+      if (a.isPresent() && a.get().enabled()) {
+        // someone enabled it while hupd drained: their call; this switch waits for another pass
+        remember(a.get());
+        record.disabledByHupd = false;
+        record.pendingEnable = false;
+        save();
+        log.warn(
+            "event=bamboo.drain-overridden agent_id={} next=\"switch deferred; the next pass drains"
+                + " again\"",
+            id);
+        enter(AgentState.ONLINE, "enabled on the master during a drain; switch deferred");
+        return new Decision.Skip("the agent was enabled on the master during the drain");
+      }
       if (a.isEmpty() || !a.get().busy()) {
         a.ifPresent(this::remember);
         enter(AgentState.SWITCHING, "agent idle");
@@ -849,10 +886,14 @@ public final class AgentLifecycle implements PassGate {
     List<String> problems = new ArrayList<>();
     if (manageToolchains) {
       if (context.attachment(Manifest.class).isEmpty() && report.readErrors() > 0) {
-        problems.add("the toolchain manifest could not be read");
+        // unknown is not failed: keep what the last readable pass found
+        problems.addAll(record.unverified);
+      } else {
+        manifest.ifPresent(m -> problems.addAll(ToolchainStep.unverified(m, state)));
       }
-      manifest.ifPresent(m -> problems.addAll(ToolchainStep.unverified(m, state)));
     }
+    CapabilitySet wanted = CapabilitySet.of(manifest, state, settings.dockerExecutable());
+    problems.addAll(wanted.conflicts());
     if (!problems.equals(record.unverified)) {
       record.unverified = problems;
       save();
@@ -870,16 +911,26 @@ public final class AgentLifecycle implements PassGate {
         return;
       }
       remember(agent.get());
+      boolean owed = record.pendingEnable || !record.firstEnableDone;
+      boolean publish =
+          problems.isEmpty()
+              && (owed || !wanted.capabilities().equals(record.published) || record.restartPending);
+      if ((!problems.isEmpty() && agent.get().enabled()) || publish) {
+        ServerState server = client.status();
+        if (server != ServerState.RUNNING) {
+          enter(AgentState.WAITING_FOR_MASTER, "master state " + server);
+          return; // the next tick finishes it
+        }
+      }
       if (!problems.isEmpty()) {
-        if (agent.get().enabled() && (record.pendingEnable || !record.firstEnableDone)) {
-          disable(agent.get(), "toolchains not verified");
+        if (agent.get().enabled()) {
+          // never leave an agent taking builds on toolchains that did not verify
+          disable(agent.get(), String.join("; ", problems));
         }
         enter(AgentState.DISABLED_UNVERIFIED, String.join("; ", problems));
         return;
       }
-      CapabilitySet desired = CapabilitySet.of(manifest, state, settings.dockerExecutable());
-      boolean owed = record.pendingEnable || !record.firstEnableDone;
-      if (owed || !desired.capabilities().equals(record.published) || record.restartPending) {
+      if (publish) {
         if (!agent.get().active()) {
           ensureRunning();
           enter(AgentState.OFFLINE, "the master shows the agent disconnected");
@@ -894,12 +945,31 @@ public final class AgentLifecycle implements PassGate {
     }
   }
 
+  /**
+   * Disables the agent and records that hupd did (so it may, and must, enable it again). The record
+   * is written before the call with the disable marked in flight: a crash or a lost answer is
+   * settled at the next read of the agent (disabled: it was ours; enabled: it did not happen); an
+   * answered failure did not happen.
+   */
   private void disable(RemoteAgent agent, String why) throws BambooException {
+    record.disableInFlight = true;
+    save();
+    RemoteAgent after;
+    try {
+      after = client.disable(agent.id());
+    } catch (BambooException e) {
+      if (e.status() > 0) {
+        record.disableInFlight = false;
+        save();
+      }
+      throw e;
+    }
+    record.disableInFlight = false;
     record.disabledByHupd = true;
     record.pendingEnable = true;
+    remember(after);
     save();
-    remember(client.disable(agent.id()));
-    log.warn("event=bamboo.disabled agent_id={} reason=\"{}\"", agent.id(), why);
+    log.info("event=bamboo.disabled agent_id={} reason=\"{}\"", agent.id(), why);
   }
 
   // ---------------------------------------------------------------- health and stop
@@ -952,10 +1022,7 @@ public final class AgentLifecycle implements PassGate {
       if (settings.stop() == BambooSettings.StopMode.DRAIN || remove) {
         Optional<RemoteAgent> a = client.agent(id);
         if (a.isPresent() && a.get().enabled()) {
-          record.disabledByHupd = true;
-          record.pendingEnable = true;
-          save();
-          remember(client.disable(id));
+          disable(a.get(), "stop");
         }
         Instant deadline = clock.instant().plus(settings.stopTimeout());
         while (a.isPresent() && a.get().busy() && clock.instant().isBefore(deadline)) {

@@ -43,6 +43,9 @@ public final class AgentRecord {
   /** hupd disabled the agent (and so may enable it again). */
   public boolean disabledByHupd;
 
+  /** A disable was sent and its outcome is not known yet (crash, lost answer). */
+  public boolean disableInFlight;
+
   /** The first enable after registration happened. */
   public boolean firstEnableDone;
 

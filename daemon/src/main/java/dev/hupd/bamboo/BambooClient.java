@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class BambooClient implements AutoCloseable {
 
+  /** The largest answer read: every call hupd makes is answered in a few kilobytes. */
+  static final int MAX_ANSWER = 4 << 20;
+
   /** How long a TCP (and proxy) connection may take, whatever the request timeout. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -301,7 +304,7 @@ public final class BambooClient implements AutoCloseable {
    */
   private HttpResponse<String> await(HttpRequest request) throws IOException, InterruptedException {
     CompletableFuture<HttpResponse<String>> future =
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        http.sendAsync(request, info -> new BoundedBody(MAX_ANSWER));
     try {
       return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -389,6 +392,14 @@ public final class BambooClient implements AutoCloseable {
   }
 
   private BambooException transportFailure(Call call, IOException e) {
+    if (e instanceof BoundedBody.TooLarge) {
+      return failure(
+          call,
+          Kind.PROTOCOL,
+          0,
+          e.getMessage() + "; check bamboo-url (is it a Bamboo master?)",
+          e);
+    }
     if (e instanceof HttpTimeoutException) {
       String what = e instanceof HttpConnectTimeoutException ? "connecting" : "waiting";
       return failure(

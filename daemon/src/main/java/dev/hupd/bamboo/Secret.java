@@ -35,15 +35,34 @@ public final class Secret {
   /** The value, read once and then cached. */
   public synchronized String value() throws SecretException {
     if (value == null) {
-      value = reader.read();
+      value = checked(reader.read());
     }
     return value;
   }
 
   /** Reads the value again (after a 401, or on the refresh interval) and returns it. */
   public synchronized String refresh() throws SecretException {
-    value = reader.read();
+    value = checked(reader.read());
     return value;
+  }
+
+  /** A token travels in an HTTP header or an environment file: one line of printable text. */
+  private String checked(String v) throws SecretException {
+    if (v == null || v.isEmpty()) {
+      throw new SecretException("secret " + name + " is empty");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new SecretException(
+            "secret "
+                + name
+                + " holds a control character at position "
+                + (i + 1)
+                + "; expected one line of printable text");
+      }
+    }
+    return v;
   }
 
   @Override

@@ -42,6 +42,7 @@ class AgentLifecycleTest {
   static final String NAME = "ip-10-0-0-7";
   static final String DIGEST_A = "127.0.0.1:5000/ci/jdk@sha256:" + "a".repeat(64);
   static final String DIGEST_B = "127.0.0.1:5000/ci/jdk@sha256:" + "b".repeat(64);
+  static final String DIGEST_M = "127.0.0.1:5000/ci/mvn@sha256:" + "c".repeat(64);
 
   @TempDir Path tmp;
   FakeBamboo master;
@@ -143,6 +144,10 @@ class AgentLifecycleTest {
   }
 
   AgentLifecycle lifecycle(Knobs k, Sleeper sleeper, Secret token) {
+    return lifecycle(k, sleeper, token, agent);
+  }
+
+  AgentLifecycle lifecycle(Knobs k, Sleeper sleeper, Secret token, AgentProcess process) {
     BambooClient client =
         BambooClient.create(
             master.baseUrl(),
@@ -157,7 +162,7 @@ class AgentLifecycleTest {
             settings(k),
             client,
             new AgentHome(home),
-            agent,
+            process,
             agentToken,
             state,
             tmp.resolve("state"),
@@ -899,5 +904,309 @@ class AgentLifecycleTest {
     assertThat(l.health()).isEmpty();
     model.disconnect(agentId());
     assertThat(l.health()).get().asString().contains("offline");
+  }
+
+  // ---------------------------------------------------------------- faults found in review
+
+  Manifest two(String jdkCaps, String mvnCaps) throws Exception {
+    return Manifest.parse(
+        Json.parse(
+            "{\"toolchains\":["
+                + "{\"name\":\"jdk\",\"image\":\""
+                + DIGEST_A
+                + "\","
+                + "\"verify\":{\"command\":[\"java\",\"-version\"]},\"capabilities\":"
+                + jdkCaps
+                + "},"
+                + "{\"name\":\"mvn\",\"image\":\""
+                + DIGEST_M
+                + "\","
+                + "\"verify\":{\"command\":[\"mvn\",\"-v\"]},\"capabilities\":"
+                + mvnCaps
+                + "}]}"));
+  }
+
+  void activateAll(Manifest m) throws Exception {
+    for (var t : m.toolchains()) {
+      state.putDocument(
+          "toolchain/" + t.name(),
+          Json.parse(
+              "{\"name\":\""
+                  + t.name()
+                  + "\",\"active\":{\"image\":\""
+                  + t.image()
+                  + "\",\"imageId\":\"sha256:"
+                  + t.image().substring(t.image().length() - 64)
+                  + "\",\"digest\":\""
+                  + t.image()
+                  + "\",\"fingerprint\":\""
+                  + ToolchainStep.fingerprint(t)
+                  + "\"}}"));
+    }
+  }
+
+  Runnable activating(Manifest m) {
+    return () -> {
+      try {
+        activate(m);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  /** A disable the master refused is not hupd's: a later operator disable is never undone (E). */
+  @Test
+  void aFailedDisableClaimsNothingSoAnOperatorsLaterDisableStands() throws Exception {
+    AgentLifecycle l = online(new Knobs());
+    long id = agentId();
+    model.failNext("/agent/" + id + "/disable", 1, 503);
+    Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
+    PassGate.Decision d = pass(l, b, true, () -> {});
+    assertThat(d).isInstanceOf(PassGate.Decision.Skip.class);
+    assertThat(onMaster().enabled()).as("the disable never happened").isTrue();
+    // the operator takes the agent out for an investigation
+    model.disable(id);
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    pass(l, b, true, activating(b));
+    assertThat(onMaster().enabled())
+        .as(
+            "invariant E: someone else's disable is never undone (record: disabledByHupd=%s)",
+            l.record().disabledByHupd)
+        .isFalse();
+  }
+
+  /** After a refused disable, status does not say disabled while the master has it enabled. */
+  @Test
+  void afterARefusedDisableStatusDoesNotClaimTheAgentDisabled() throws Exception {
+    AgentLifecycle l = online(new Knobs());
+    long id = agentId();
+    model.failNext("/agent/" + id + "/disable", 1, 503);
+    pass(l, manifest(DIGEST_B, "/opt/jdk-17.0.10"), true, () -> {});
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(onMaster().enabled()).isTrue();
+    assertThat(l.current())
+        .as(
+            "status %s (%s) while the master shows the agent enabled",
+            l.current(), l.record().reason)
+        .isNotEqualTo(AgentState.DISABLED_UNVERIFIED);
+  }
+
+  /**
+   * bamboo-unreachable = apply: a switch that ran undrained and failed verify still disables (E).
+   */
+  @Test
+  void withUnreachableApplyAFailedVerifyStillDisablesTheAgent() throws Exception {
+    Knobs k = new Knobs();
+    k.unreachable = BambooSettings.Unreachable.APPLY;
+    AgentLifecycle l = online(k);
+    long id = agentId();
+    model.failNext("/agent/" + id, 1, 503);
+    Manifest broken = manifest(DIGEST_B, "/opt/jdk-17.0.10");
+    PassGate.Decision d = pass(l, broken, true, () -> {}); // image B never becomes active
+    assertThat(d).isInstanceOf(PassGate.Decision.Proceed.class);
+    assertThat(l.current()).isEqualTo(AgentState.DISABLED_UNVERIFIED);
+    for (int i = 0; i < 3; i++) {
+      clock.advance(Duration.ofSeconds(31));
+      l.tick();
+      pass(l, broken, false, () -> {});
+    }
+    assertThat(onMaster().enabled())
+        .as("unverified toolchain, status '%s', yet the master has it enabled", l.current())
+        .isFalse();
+  }
+
+  /** Two toolchains giving one key two values: nothing published, the agent disabled (E). */
+  @Test
+  void aCapabilityConflictDisablesTheAgent() throws Exception {
+    AgentLifecycle l = lifecycle(new Knobs(), virtual());
+    Manifest m1 = two("{\"system.jdk.JDK 17\":\"/opt/a\"}", "{\"maven\":\"3.9\"}");
+    activateAll(m1);
+    l.tick();
+    pass(l, m1, false, () -> {});
+    agent.retry();
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(l.current()).isEqualTo(AgentState.ONLINE);
+    Manifest m2 = two("{\"system.jdk.JDK 17\":\"/opt/a\"}", "{\"system.jdk.JDK 17\":\"/opt/b\"}");
+    assertThat(ToolchainStep.fingerprint(m2.toolchains().get(1)))
+        .as("capabilities are not part of the fingerprint: the pass is not disruptive")
+        .isEqualTo(ToolchainStep.fingerprint(m1.toolchains().get(1)));
+    pass(l, m2, false, () -> {});
+    assertThat(l.record().reason).contains("system.jdk.JDK 17");
+    assertThat(onMaster().enabled())
+        .as("status %s (conflict) but the agent is enabled", l.current())
+        .isFalse();
+  }
+
+  /**
+   * An operator enabling the agent mid-drain defers the switch instead of running it enabled (D).
+   */
+  @Test
+  void anOperatorsEnableDuringADrainDefersTheSwitch() throws Exception {
+    Knobs k = new Knobs();
+    online(k);
+    long id = agentId();
+    model.setBusy(id, true);
+    AgentLifecycle l =
+        lifecycle(
+            k,
+            virtual(
+                n -> {
+                  if (n == 1) {
+                    model.enable(id); // operator
+                  }
+                  if (n == 2) {
+                    model.setBusy(id, false);
+                  }
+                }));
+    Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
+    boolean[] enabledDuringSwitch = {false};
+    pass(
+        l,
+        b,
+        true,
+        () -> {
+          enabledDuringSwitch[0] = onMaster().enabled();
+          activating(b).run();
+        });
+    assertThat(enabledDuringSwitch[0]).as("agent enabled while the switch ran").isFalse();
+  }
+
+  /** A master PAUSED mid-drain gets no writes and shows waiting-for-master. */
+  @Test
+  void aMasterPausedMidDrainGetsNoWritesAndShowsWaitingForMaster() throws Exception {
+    Knobs k = new Knobs();
+    online(k);
+    long id = agentId();
+    model.setBusy(id, true);
+    AgentLifecycle l =
+        lifecycle(
+            k,
+            virtual(
+                n -> {
+                  if (n == 1) {
+                    model.setBusy(id, false);
+                    model.setServerState(FakeBambooModel.ServerState.PAUSED);
+                  }
+                }));
+    model.clearRequests();
+    Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
+    pass(l, b, true, activating(b));
+    int writes =
+        model.requestCounts().entrySet().stream()
+            .filter(e -> !e.getKey().startsWith("GET") && !e.getKey().contains("_fake"))
+            // the disable went out while the master was still RUNNING
+            .filter(e -> !e.getKey().equals("PUT /agent/{id}/disable"))
+            .mapToInt(java.util.Map.Entry::getValue)
+            .sum();
+    assertThat(l.current()).isEqualTo(AgentState.WAITING_FOR_MASTER);
+    assertThat(writes).as("writes sent to a PAUSED master").isZero();
+  }
+
+  /** An agent token with a control character is a clear error, never a crash. */
+  @Test
+  void anAgentTokenWithAControlCharacterIsAClearErrorNotACrash() throws Exception {
+    Knobs k = new Knobs();
+    k.agentToken = Optional.of("configured");
+    agentTokenValue = "agent\tsecret";
+    AgentLifecycle l = lifecycleWith(k, new Wrapped());
+    Throwable thrown = null;
+    try {
+      l.tick();
+    } catch (RuntimeException e) {
+      thrown = e;
+    }
+    assertThat(thrown).as("tick() must report, not throw (Daemon.loop does not catch)").isNull();
+  }
+
+  /** A pass that cannot read the manifest keeps the last verification: unknown is not failed. */
+  @Test
+  void aManifestReadErrorKeepsTheLastVerification() throws Exception {
+    AgentLifecycle l = online(new Knobs());
+    PassContext context = new PassContext(null, state, () -> false);
+    l.before(context, false);
+    context.report().readError(); // CloudFormation throttled: no manifest this pass
+    l.after(context, context.report());
+    assertThat(onMaster().enabled()).isTrue();
+    assertThat(l.current())
+        .as("status %s (%s) for an enabled agent", l.current(), l.record().reason)
+        .isNotEqualTo(AgentState.DISABLED_UNVERIFIED);
+  }
+
+  /** Delegates to the in-process agent as the real processes do (token checked), with a hook. */
+  final class Wrapped implements AgentProcess {
+    Runnable beforeRestart = () -> {};
+
+    @Override
+    public void start() throws java.io.IOException {
+      agent.start();
+    }
+
+    @Override
+    public void stop() {
+      agent.stop();
+    }
+
+    @Override
+    public void restart() throws java.io.IOException {
+      beforeRestart.run();
+      agent.restart();
+    }
+
+    @Override
+    public boolean running() {
+      return agent.running();
+    }
+
+    @Override
+    public void setSecurityToken(String token) {
+      agent.setSecurityToken(AgentProcess.checkedToken(token));
+    }
+  }
+
+  AgentLifecycle lifecycleWith(Knobs k, AgentProcess p) {
+    return lifecycle(k, virtual(), Secret.of("file:/etc/hupd/bamboo.token", "test-token"), p);
+  }
+
+  /**
+   * A restart outside a drain (token rotation) disables the agent first, so no build can land (D).
+   */
+  @Test
+  void aRestartOutsideADrainDisablesTheAgentFirst() throws Exception {
+    model.setSecurityToken(Optional.of("agent-secret-1"));
+    Knobs k = new Knobs();
+    k.agentToken = Optional.of("configured");
+    Wrapped w = new Wrapped();
+    AgentLifecycle l = lifecycleWith(k, w);
+    Manifest a = manifest(DIGEST_A, "/opt/jdk-17.0.8");
+    activate(a);
+    l.tick();
+    pass(l, a, false, () -> {});
+    agent.retry();
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(l.current()).isEqualTo(AgentState.ONLINE);
+    long id = agentId();
+    boolean[] enabledAtRestart = {false};
+    w.beforeRestart =
+        () -> {
+          enabledAtRestart[0] = model.findAgent(id).orElseThrow().enabled();
+          if (enabledAtRestart[0]) {
+            model.setBusy(id, true); // the master dispatched a build just now (it may: enabled)
+          }
+        };
+    agentTokenValue = "agent-secret-2";
+    model.setSecurityToken(Optional.of("agent-secret-2"));
+    clock.advance(Duration.ofHours(1));
+    l.tick();
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
+    assertThat(agent.restarts).isEqualTo(1);
+    assertThat(enabledAtRestart[0])
+        .as("restarted while enabled (a build may be dispatched)")
+        .isFalse();
   }
 }

@@ -737,4 +737,16 @@ class BambooClientTest {
     open.add(client);
     return client;
   }
+
+  @Test
+  void anAnswerLargerThanTheLimitIsAProtocolErrorNotAnOutOfMemory() throws Exception {
+    ScriptedMaster master = master();
+    String huge = "{\"state\":\"" + "x".repeat(BambooClient.MAX_ANSWER) + "\"}";
+    master.on("GET", API + "/status", Reply.json(200, huge));
+    BambooException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            BambooException.class, () -> client(master).status());
+    assertThat(e.kind()).isEqualTo(BambooException.Kind.PROTOCOL);
+    assertThat(e.getMessage()).contains("larger than 4 MiB");
+  }
 }
