@@ -573,11 +573,13 @@ public final class AgentLifecycle implements PassGate {
   }
 
   private String mode(RemoteAgent agent) throws BambooException {
-    if (settings.capabilities() == BambooSettings.CapabilityMode.REST) {
-      return "rest";
-    }
-    if (settings.capabilities() == BambooSettings.CapabilityMode.FILE) {
-      return "file";
+    if (settings.capabilities() != BambooSettings.CapabilityMode.AUTO) {
+      String set = settings.capabilities() == BambooSettings.CapabilityMode.REST ? "rest" : "file";
+      if (!set.equals(record.publishedMode)) {
+        record.publishedMode = set;
+        save();
+      }
+      return set;
     }
     if (record.publishedMode != null) {
       return record.publishedMode;

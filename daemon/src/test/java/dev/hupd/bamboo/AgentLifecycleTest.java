@@ -755,6 +755,7 @@ class AgentLifecycleTest {
     AgentLifecycle l = online(k);
     Path file = home.resolve("bin/bamboo-capabilities.properties");
     byte[] first = Files.readAllBytes(file);
+    assertThat(AgentRecord.load(state).publishedMode).isEqualTo("file");
     assertThat(new String(first)).contains("system.jdk.JDK\\ 17=/opt/jdk-17.0.8");
     assertThat(capability("system.jdk.JDK 17")).isEqualTo("/opt/jdk-17.0.8");
     assertThat(onMaster().capabilities().get("system.jdk.JDK 17").source())

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.Writer;
 import java.net.ProxySelector;
 import java.net.URI;
@@ -60,6 +61,9 @@ public final class FakeBambooAgent {
   static final int EXIT_REFUSED = 1;
   static final int EXIT_UNREACHABLE = 2;
   static final int EXIT_USAGE = 3;
+  static final String USAGE =
+      "usage: FakeBambooAgent HOME SERVER_BASE_URL NAME IP\n"
+          + "       FakeBambooAgent install HOME SERVER_BASE_URL NAME IP";
 
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(5);
 
@@ -216,10 +220,18 @@ public final class FakeBambooAgent {
 
   // ---- the agent JVM
 
-  /** {@code FakeBambooAgent HOME SERVER_BASE_URL NAME IP}. */
+  /**
+   * {@code FakeBambooAgent HOME SERVER_BASE_URL NAME IP} runs the agent (what the script starts);
+   * {@code FakeBambooAgent install HOME SERVER_BASE_URL NAME IP} writes the script for this JVM's
+   * java binary and class path, prints its path and exits (for shell scripts, e.g.
+   * examples/bamboo-demo).
+   */
   public static void main(String[] args) {
+    if (args.length == 5 && args[0].equals("install")) {
+      System.exit(install(args, System.out, System.err));
+    }
     if (args.length != 4) {
-      System.err.println("usage: FakeBambooAgent HOME SERVER_BASE_URL NAME IP");
+      System.err.println(USAGE);
       System.exit(EXIT_USAGE);
     }
     URI server = URI.create(args[1]);
@@ -229,6 +241,22 @@ public final class FakeBambooAgent {
     Runtime.getRuntime().addShutdownHook(new Thread(agent::onSigterm, "fake-agent-stop"));
     int status = agent.run();
     System.exit(status);
+  }
+
+  /** {@code install HOME SERVER_BASE_URL NAME IP}: 0 with the script's path printed, else 3. */
+  static int install(String[] args, PrintStream out, PrintStream err) {
+    if (args.length != 5 || !args[0].equals("install")) {
+      err.println(USAGE);
+      return EXIT_USAGE;
+    }
+    try {
+      Path script = installScript(Path.of(args[1]), URI.create(args[2]), args[3], args[4]);
+      out.println(script.toAbsolutePath());
+      return 0;
+    } catch (IOException | IllegalArgumentException e) {
+      err.println("FakeBambooAgent install: " + e.getMessage());
+      return EXIT_USAGE;
+    }
   }
 
   private int run() {

@@ -182,6 +182,48 @@ class FakeBambooAgentTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void installCommand_writesTheScriptForThisJvm_andRefusesBadArguments() throws Exception {
+    Path other = dir.resolve("cli-home");
+    var out = new java.io.ByteArrayOutputStream();
+    var err = new java.io.ByteArrayOutputStream();
+
+    int status =
+        FakeBambooAgent.install(
+            new String[] {
+              "install", other.toString(), fake.baseUrl().toString(), "cli", "127.0.0.1"
+            },
+            new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+            new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+
+    Path written = other.resolve(FakeBambooAgent.SCRIPT);
+    assertThat(status).isZero();
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8).trim())
+        .isEqualTo(written.toAbsolutePath().toString());
+    assertThat(Files.isExecutable(written)).isTrue();
+    assertThat(Files.readString(written))
+        .contains("SERVER='" + fake.baseUrl() + "'")
+        .contains("NAME='cli'")
+        .contains(FakeBambooAgent.class.getName());
+
+    var ignored = new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true);
+    assertThat(FakeBambooAgent.install(new String[] {"install", "x"}, ignored, ignored))
+        .isEqualTo(FakeBambooAgent.EXIT_USAGE);
+    assertThat(
+            FakeBambooAgent.install(
+                new String[] {
+                  "install",
+                  dir.resolve("far").toString(),
+                  "http://bamboo.example.com/bamboo",
+                  "n",
+                  "1.2.3.4"
+                },
+                ignored,
+                ignored))
+        .isEqualTo(FakeBambooAgent.EXIT_USAGE);
+    assertThat(dir.resolve("far")).doesNotExist();
+  }
+
   // ---- helpers
 
   /** Runs the script with a bounded wait; records the agent's pid after a start. */
