@@ -86,9 +86,7 @@ export FAKE_AGENT_HEARTBEAT_MS=1000 FAKE_AGENT_GIVE_UP_MS=20000
 
 # ---------------------------------------------------------------- temp folder, process cleanup
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hupd-bamboo-bench.XXXXXX")
-export AWS_CONFIG_FILE="$work/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
-started_pids=""
+bench_workdir hupd-bamboo-bench
 agent_homes=""
 fake_pid=""
 
@@ -103,51 +101,30 @@ stop_agents() { # each installed agent by its script's stop (which kills only it
 }
 
 cleanup() {
-  local rc=$? p
+  local rc=$?
   trap - EXIT INT TERM
-  for p in $started_pids; do # hupd first, the fake master last
-    [ "$p" = "$fake_pid" ] || stop_pid "$p" 10 2>/dev/null || true
-  done
+  bench_stop_started "$fake_pid" # hupd first, the fake master last
   stop_agents
   [ -z "$fake_pid" ] || stop_pid "$fake_pid" 10 2>/dev/null || true
-  if [ -n "${pause_fd-}" ]; then exec {pause_fd}>&- || true; fi
-  if [ "$keep" = yes ]; then
-    say "kept $work"
-  else
-    rm -rf "$work"
-  fi
+  bench_release
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_init_pause
 
 # ---------------------------------------------------------------- build
 
-if stale "$jar" "$repo/pom.xml" "$repo/daemon/pom.xml" "$repo/daemon/src/main" || [ ! -d "$repo/daemon/target/lib" ] ||
-  stale "$fake_class" "$repo/daemon/src/test"; then
-  if [ "$build" = yes ]; then
-    say "building: ${MVN:-mvn} -B -q -DskipTests package (compiles the test classes too)"
-    (cd "$repo" && ${MVN:-mvn} -B -q -DskipTests package) >"$work/build.log" 2>&1 ||
-      { cat "$work/build.log" >&2; die "mvn package failed"; }
-  else
-    [ -f "$jar" ] && [ -d "$repo/daemon/target/lib" ] && [ -f "$fake_class" ] ||
-      die "--no-build, but $jar, daemon/target/lib or the test classes are missing"
-    say "warning: --no-build with sources newer than the build output; measuring the old build"
-  fi
-fi
+bench_build "$fake_class" "fake Bamboo"
 cp="$repo/daemon/target/test-classes:$repo/daemon/target/classes:$repo/daemon/target/lib/*"
 
 # ---------------------------------------------------------------- fixture (copies only)
 
-mkdir -p "$work/bin" "$work/metadata" "$work/cfn/hooks.d"
+mkdir -p "$work/bin" "$work/metadata"
 cp "$example/bin/cfn-init" "$work/bin/cfn-init" # on PATH for the (never firing) reloader hook
 chmod 755 "$work/bin/cfn-init"
 cp "$example/metadata/AgentLaunchTemplate.json" "$work/metadata/AgentLaunchTemplate.json"
-{ grep -Ev '^(url|proxy|role|credential-file)[[:space:]]*[=:]' "$example/cfn/cfn-hup.conf"; echo "url=http://127.0.0.1:1/"; } >"$work/cfn/cfn-hup.conf"
-cp "$example"/cfn/hooks.d/*.conf "$work/cfn/hooks.d/"
+bench_cfn_dir "$work/cfn" "http://127.0.0.1:1/"
 
 umask 077
 printf 'test-token\n' >"$work/bamboo.token" # the fake master's built-in admin token
@@ -171,70 +148,10 @@ write_settings() { # write_settings FILE STATE-DIR [extra lines...]
 hupd_pid=""
 spawn_us=0
 start_hupd() { # start_hupd SETTINGS LOG
-  : >"$2"
-  spawn_us=$(now_us)
-  PATH="$work/bin:$PATH" "$repo/hupd" run --config "$work/cfn" --settings "$1" </dev/null >>"$2" 2>&1 &
-  hupd_pid=$!
-  started_pids="$started_pids $hupd_pid"
+  spawn_hupd "$2" run --config "$work/cfn" --settings "$1"
 }
 
-stop_hupd() { # stop_hupd LOG: SIGTERM, expect exit 0
-  stop_pid "$hupd_pid" "$STOP_TIMEOUT"
-  forget_pid "$hupd_pid"
-  [ "$stopped_rc" = 0 ] || { tail -n 20 "$1" >&2; die "hupd (pid $hupd_pid) exited with '$stopped_rc' after SIGTERM, expected 0"; }
-  hupd_pid=""
-}
-
-found_line=""
-wait_log() { # wait_log FILE PATTERN TIMEOUT PID: polls every 20 ms; sets found_line
-  local file=$1 pattern=$2 limit=$3 pid=$4 deadline line
-  deadline=$(($(now_us) + limit * 1000000))
-  while :; do
-    line=$(grep -m1 -F -- "$pattern" "$file" 2>/dev/null || true)
-    if [ -n "$line" ]; then found_line=$line; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$file" >&2; die "process $pid exited before logging '$pattern'"; }
-    [ "$(now_us)" -lt "$deadline" ] || { tail -n 20 "$file" >&2; die "timed out after ${limit}s waiting for '$pattern'"; }
-    pause 20
-  done
-}
-
-read_proc() { # read_proc PID: sets rss_kib hwm_kib threads cpu_ticks
-  local key val rest stat fields
-  rss_kib=0 hwm_kib=0 threads=0
-  while read -r key val rest; do
-    case "$key" in
-      VmRSS:) rss_kib=$val ;;
-      VmHWM:) hwm_kib=$val ;;
-      Threads:) threads=$val ;;
-    esac
-  done </proc/"$1"/status
-  read -r stat </proc/"$1"/stat
-  read -r -a fields <<<"${stat##*) }"
-  cpu_ticks=$((fields[11] + fields[12])) # utime + stime
-}
-
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d\n", m + 0.5 }'; }
-maximum() { sort -n "$1" | tail -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0) print "-"; else printf "%.2f\n", b / a }'; }
-clk_tck=$(getconf CLK_TCK)
-
-idle_window() { # idle_window LOG: sets idle_rss idle_hwm idle_threads idle_cpu_ticks idle_wall_us
-  local remaining=$idle cpu0 t0
-  read_proc "$hupd_pid"
-  cpu0=$cpu_ticks
-  t0=$(now_us)
-  while [ "$remaining" -gt 0 ]; do
-    pause 1000
-    remaining=$((remaining - 1))
-    kill -0 "$hupd_pid" 2>/dev/null || { tail -n 20 "$1" >&2; die "hupd exited during the idle window"; }
-  done
-  idle_wall_us=$(($(now_us) - t0))
-  read_proc "$hupd_pid"
-  idle_rss=$rss_kib idle_hwm=$hwm_kib idle_threads=$threads idle_cpu_ticks=$((cpu_ticks - cpu0))
-}
-cpu_pct() { awk -v t="$1" -v hz="$clk_tck" -v w="$2" 'BEGIN { printf "%.3f", 100 * (t / hz) / (w / 1e6) }'; }
-cpu_s() { awk -v t="$1" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'; }
 
 # One start: measures spawn -> daemon.ready into $work/ready-LABEL.ms; sets ready_ms, log.
 one_start() { # one_start LABEL RUN SETTINGS
@@ -259,7 +176,7 @@ for run in $(seq 1 "$starts"); do
 done
 read_proc "$hupd_pid"
 plain_ready_rss=$rss_kib
-idle_window "$log"
+idle_window "$hupd_pid" "$idle" "$log"
 plain_rss=$idle_rss plain_hwm=$idle_hwm plain_threads=$idle_threads
 plain_cpu=$idle_cpu_ticks plain_wall=$idle_wall_us
 stop_hupd "$log"
@@ -268,12 +185,10 @@ grep -q "event=bamboo" "$log" && die "the run without bamboo-url logged Bamboo e
 # ---------------------------------------------------------------- B. with Bamboo
 
 say "B. with Bamboo: the fake master on 127.0.0.1, $starts fresh starts (each a first boot), online, then ${idle}s idle"
-"$java_cmd" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m -cp "$cp" dev.hupd.testing.FakeBamboo \
-  --port 0 --print-port --manual-approval --ignore-stdin </dev/null >"$work/fake.out" 2>"$work/fake.err" &
-fake_pid=$!
-started_pids="$started_pids $fake_pid"
+spawn_fake "$work/fake.out" "$work/fake.err" dev.hupd.testing.FakeBamboo \
+  --port 0 --print-port --manual-approval --ignore-stdin
 wait_log "$work/fake.out" "" "$FAKE_TIMEOUT" "$fake_pid"
-port=$(head -n 1 "$work/fake.out")
+port=$found_line
 case "$port" in '' | *[!0-9]*) die "the fake master printed '$port', not a port" ;; esac
 master="http://127.0.0.1:$port/bamboo"
 say "    fake master at $master (pid $fake_pid)"
@@ -306,32 +221,28 @@ for run in $(seq 1 "$starts"); do
 done
 read_proc "$hupd_pid"
 bamboo_online_rss=$rss_kib
-idle_window "$log"
+idle_window "$hupd_pid" "$idle" "$log"
 bamboo_rss=$idle_rss bamboo_hwm=$idle_hwm bamboo_threads=$idle_threads
 bamboo_cpu=$idle_cpu_ticks bamboo_wall=$idle_wall_us
 polls=$(curl -sS --max-time 5 --noproxy '*' "$master/_fake/requests" | grep -o '"GET /agent[^"]*":[0-9]*' | tr '\n' ' ' || true)
 stop_hupd "$log"
 stop_agents
-stop_pid "$fake_pid" "$STOP_TIMEOUT"
-forget_pid "$fake_pid"
+stop_fake
 fake_pid=""
 
 # ---------------------------------------------------------------- report
 
-plain_ready_med=$(median "$work/ready-plain.ms")
-bamboo_ready_med=$(median "$work/ready-bamboo.ms")
-online_med=$(median "$work/online-bamboo.ms")
-echo
-echo "hupd Bamboo footprint  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(uname -sm), nproc=$(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
-echo "java:    $("$java_cmd" -version 2>&1 | head -n 1)"
+read -r plain_ready_med _ plain_ready_max _ < <(stats "$work/ready-plain.ms")
+read -r bamboo_ready_med _ bamboo_ready_max _ < <(stats "$work/ready-bamboo.ms")
+read -r online_med _ _ _ < <(stats "$work/online-bamboo.ms")
+bench_header "hupd Bamboo footprint"
 echo "run:     --idle $idle --starts $starts --bamboo-poll $bamboo_poll; file source, examples/agent-fleet hooks"
 echo
 row() { printf '%-46s %-18s %-18s %s\n' "$1" "$2" "$3" "$4"; }
 row "figure" "without Bamboo" "with Bamboo" "with / without"
 row "------" "--------------" "-----------" "--------------"
 row "start -> ready (n=$starts), median" "$plain_ready_med ms" "$bamboo_ready_med ms" "$(ratio "$plain_ready_med" "$bamboo_ready_med")"
-row "start -> ready, max" "$(maximum "$work/ready-plain.ms") ms" "$(maximum "$work/ready-bamboo.ms") ms" "$(ratio "$(maximum "$work/ready-plain.ms")" "$(maximum "$work/ready-bamboo.ms")")"
+row "start -> ready, max" "$plain_ready_max ms" "$bamboo_ready_max ms" "$(ratio "$plain_ready_max" "$bamboo_ready_max")"
 row "start -> agent online (n=$starts), median" "-" "$online_med ms" ""
 row "VmRSS at ready / at online" "$(mib "$plain_ready_rss")" "$(mib "$bamboo_online_rss")" "$(ratio "$plain_ready_rss" "$bamboo_online_rss")"
 row "VmRSS after ${idle} s idle" "$(mib "$plain_rss")" "$(mib "$bamboo_rss")" "$(ratio "$plain_rss" "$bamboo_rss")"

@@ -81,66 +81,26 @@ bench_loopback_env
 
 # ---------------------------------------------------------------- temp folder, process cleanup
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hupd-bench.XXXXXX")
-export AWS_CONFIG_FILE="$work/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
-started_pids=""
-
-
+bench_workdir hupd-bench
 
 cleanup() {
-  local rc=$? p
+  local rc=$?
   trap - EXIT INT TERM
-  for p in $started_pids; do
-    stop_pid "$p" 10 2>/dev/null || true
-  done
-  if [ -n "${pause_fd-}" ]; then exec {pause_fd}>&- || true; fi
-  if [ "$keep" = yes ]; then
-    say "kept $work"
-  else
-    rm -rf "$work"
-  fi
+  bench_stop_started
+  bench_release
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_init_pause
 
-
 # ---------------------------------------------------------------- build
 
-
-main_stale=no
-test_stale=no
-if stale "$jar" "$repo/pom.xml" "$repo/daemon/pom.xml" "$repo/daemon/src/main" || [ ! -d "$repo/daemon/target/lib" ]; then
-  main_stale=yes
-fi
-if stale "$fake_class" "$repo/pom.xml" "$repo/daemon/pom.xml" "$repo/daemon/src"; then
-  test_stale=yes
-fi
-if [ "$build" = yes ]; then
-  if [ "$main_stale" = yes ]; then
-    say "building: mvn -B -q -DskipTests package"
-    (cd "$repo" && mvn -B -q -DskipTests package) >"$work/build.log" 2>&1 ||
-      { cat "$work/build.log" >&2; die "mvn package failed"; }
-  fi
-  if [ "$main_stale" = yes ] || [ "$test_stale" = yes ]; then
-    say "building: mvn -B -q test-compile -pl daemon"
-    (cd "$repo" && mvn -B -q test-compile -pl daemon) >"$work/build.log" 2>&1 ||
-      { cat "$work/build.log" >&2; die "mvn test-compile failed"; }
-  fi
-else
-  [ -f "$jar" ] && [ -d "$repo/daemon/target/lib" ] || die "--no-build, but $jar or daemon/target/lib is missing"
-  [ -f "$fake_class" ] || die "--no-build, but the test classes (fake CloudFormation) are missing"
-  if [ "$main_stale" = yes ] || [ "$test_stale" = yes ]; then
-    say "warning: --no-build with sources newer than the build output; measuring the old build"
-  fi
-fi
+bench_build "$fake_class" "fake CloudFormation"
 
 # ---------------------------------------------------------------- fixture (copies only)
 
-mkdir -p "$work/bin" "$work/md-file" "$work/md-fake" "$work/cfn-file/hooks.d" "$work/cfn-fake/hooks.d"
+mkdir -p "$work/bin" "$work/md-file" "$work/md-fake"
 cp "$example/bin/cfn-init" "$work/bin/cfn-init" # its .state/ goes beside the copy, in $work
 chmod 755 "$work/bin/cfn-init"
 template="$work/AgentLaunchTemplate.template.json"
@@ -152,10 +112,8 @@ cp "$template" "$work/md-fake/AgentLaunchTemplate.json"
 effect="$work/effect.json"
 
 write_cfn_dir() { # write_cfn_dir DIR URL
-  local dir=$1 url=$2 f
-  case "$url" in http://127.0.0.1:*) ;; *) die "refusing non-loopback url $url" ;; esac
-  { grep -Ev '^(url|proxy|role|credential-file)[[:space:]]*[=:]' "$example/cfn/cfn-hup.conf"; echo "url=$url"; } >"$dir/cfn-hup.conf"
-  for f in "$example"/cfn/hooks.d/*.conf; do cp "$f" "$dir/hooks.d/"; done
+  local dir=$1 url=$2
+  bench_cfn_dir "$dir" "$url"
   # The capabilities hook writes the new value to a file the benchmark polls ('%%' is '%').
   sed "s|^action=.*|action=printf '%%s' \"\$CFN_NEW_METADATA\" > '$effect'|" \
     "$example/cfn/hooks.d/bamboo-capabilities.conf" >"$dir/hooks.d/bamboo-capabilities.conf"
@@ -183,67 +141,7 @@ hupd_pid=""
 spawn_us=0
 start_hupd() { # start_hupd CFN-DIR SETTINGS LOG
   rm -f "$3"
-  : >"$3"
-  spawn_us=$(now_us)
-  PATH="$work/bin:$PATH" "$repo/hupd" run --config "$1" --settings "$2" </dev/null >>"$3" 2>&1 &
-  hupd_pid=$!
-  started_pids="$started_pids $hupd_pid"
-}
-
-stop_hupd() { # stop_hupd LOG: SIGTERM, expect exit 0
-  stop_pid "$hupd_pid" "$STOP_TIMEOUT"
-  forget_pid "$hupd_pid"
-  [ "$stopped_rc" = 0 ] || { tail -n 20 "$1" >&2; die "hupd (pid $hupd_pid) exited with '$stopped_rc' after SIGTERM, expected 0"; }
-  hupd_pid=""
-}
-
-# wait_log FILE PATTERN TIMEOUT PID: waits (polling every 10 ms, no forks) for a line containing
-# PATTERN; sets found_line. Fails if PID exits first or the time runs out.
-found_line=""
-wait_log() {
-  local file=$1 pattern=$2 limit=$3 pid=$4 fd line partial="" deadline rc
-  deadline=$(($(now_us) + limit * 1000000))
-  [ -r "$file" ] || die "no log file $file"
-  exec {fd}<"$file"
-  while :; do
-    while IFS= read -r -u "$fd" line; do
-      line="$partial$line"
-      partial=""
-      case "$line" in *"$pattern"*) found_line=$line; exec {fd}<&-; return 0 ;; esac
-    done
-    partial="$partial$line" # an unterminated last line: keep it for the next read
-    if ! kill -0 "$pid" 2>/dev/null; then
-      exec {fd}<&-
-      rc=0
-      wait "$pid" 2>/dev/null || rc=$?
-      forget_pid "$pid"
-      tail -n 20 "$file" >&2
-      die "process $pid exited ($rc) before logging '$pattern' (its last log lines are above)"
-    fi
-    if [ "$(now_us)" -ge "$deadline" ]; then
-      exec {fd}<&-
-      tail -n 20 "$file" >&2
-      die "timed out after ${limit}s waiting for '$pattern' (last log lines above)"
-    fi
-    pause 10
-  done
-}
-
-
-read_proc() { # read_proc PID: sets rss_kib hwm_kib threads cpu_ticks
-  local key val rest
-  rss_kib=0 hwm_kib=0 threads=0
-  while read -r key val rest; do
-    case "$key" in
-      VmRSS:) rss_kib=$val ;;
-      VmHWM:) hwm_kib=$val ;;
-      Threads:) threads=$val ;;
-    esac
-  done </proc/"$1"/status
-  local stat fields
-  read -r stat </proc/"$1"/stat
-  read -r -a fields <<<"${stat##*) }"
-  cpu_ticks=$((fields[11] + fields[12])) # utime + stime (fields 14 and 15 of /proc/PID/stat)
+  spawn_hupd "$3" run --config "$1" --settings "$2"
 }
 
 # wait_effect VALUE TIMEOUT PID: polls the effect file every 10 ms until it holds "VALUE"
@@ -280,19 +178,9 @@ push_changes() {
   done
 }
 
-stats() { # stats FILE: "median p90 max" (nearest-rank p90; median of an even count = mean of the two middle)
-  sort -n "$1" | awk '{ v[NR] = $1 } END {
-    n = NR; if (n == 0) { print "- - -"; exit }
-    med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    r = int(0.9 * n); if (r < 0.9 * n) r++; if (r < 1) r = 1
-    printf "%d %d %d\n", med + 0.5, v[r], v[n] }'
-}
-
 verdict() { # verdict VALUE LIMIT
   if [ "$1" -le "$2" ]; then echo PASS; else echo MISS; fi
 }
-
-clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- 1. start -> first successful poll
 
@@ -320,9 +208,9 @@ for run in $(seq 1 "$starts"); do
   say "    run $run: ready after $(((ready_us - spawn_us) / 1000)) ms (daemon.started at $(((started_us - spawn_us) / 1000)) ms, first pass ${first_pass} ms)"
   if [ "$run" -lt "$starts" ]; then stop_hupd "$work/hupd-file-$run.log"; fi
 done
-read -r start_med _ start_max < <(stats "$work/start.ms")
-read -r started_med _ _ < <(stats "$work/started.ms")
-read -r firstpass_med _ _ < <(stats "$work/firstpass.ms")
+read -r start_med _ start_max _ < <(stats "$work/start.ms")
+read -r started_med _ _ _ < <(stats "$work/started.ms")
+read -r firstpass_med _ _ _ < <(stats "$work/firstpass.ms")
 wait_effect "linux-large" "$FILE_CHANGE_TIMEOUT" "$hupd_pid" # post.add of the last start
 read_proc "$hupd_pid"
 ready_cpu_ticks=$cpu_ticks
@@ -332,25 +220,11 @@ ready_rss_kib=$rss_kib
 
 say "2-3/5 RSS and CPU over ${idle}s idle (the last start keeps running; no changes)"
 idle_log="$work/hupd-file-$starts.log"
-read_proc "$hupd_pid"
-cpu0=$cpu_ticks
-t_idle0=$(now_us)
-remaining=$idle
-while [ "$remaining" -gt 0 ]; do
-  pause 1000
-  remaining=$((remaining - 1))
-  kill -0 "$hupd_pid" 2>/dev/null || { tail -n 20 "$idle_log" >&2; die "hupd exited during the idle period (its last log lines are above)"; }
-done
-t_idle1=$(now_us)
-read_proc "$hupd_pid"
-cpu1=$cpu_ticks
-idle_rss_kib=$rss_kib
-idle_hwm_kib=$hwm_kib
-idle_threads=$threads
-idle_wall_us=$((t_idle1 - t_idle0))
-idle_cpu_ticks=$((cpu1 - cpu0))
-idle_cpu_s=$(awk -v t="$idle_cpu_ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }')
-idle_cpu_pct=$(awk -v t="$idle_cpu_ticks" -v hz="$clk_tck" -v w="$idle_wall_us" 'BEGIN { printf "%.3f", 100 * (t / hz) / (w / 1e6) }')
+idle_window "$hupd_pid" "$idle" "$idle_log"
+idle_rss_kib=$idle_rss
+idle_hwm_kib=$idle_hwm
+idle_cpu_s=$(cpu_s "$idle_cpu_ticks")
+idle_cpu_pct=$(cpu_pct "$idle_cpu_ticks" "$idle_wall_us")
 
 # ---------------------------------------------------------------- 4. latency, file source
 
@@ -360,19 +234,13 @@ read_proc "$hupd_pid"
 after_file_rss_kib=$rss_kib
 after_file_hwm_kib=$hwm_kib
 stop_hupd "$idle_log"
-read -r file_med file_p90 file_max < <(stats "$work/file.ms")
+read -r file_med file_p90 file_max _ < <(stats "$work/file.ms")
 
 # ---------------------------------------------------------------- 5. latency, fake CloudFormation
 
 say "5/5 push-to-action latency, fake CloudFormation on 127.0.0.1: $changes changes"
-fake_cp="$repo/daemon/target/test-classes:$repo/daemon/target/classes:$repo/daemon/target/lib/*"
-: >"$work/fake.out"
-: >"$work/fake.err"
-"$java_cmd" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m -cp "$fake_cp" dev.hupd.testing.FakeCloudFormation \
-  --port 0 --stack agents-stack --metadata-dir "$work/md-fake" --ignore-stdin \
-  </dev/null >>"$work/fake.out" 2>>"$work/fake.err" &
-fake_pid=$!
-started_pids="$started_pids $fake_pid"
+spawn_fake "$work/fake.out" "$work/fake.err" dev.hupd.testing.FakeCloudFormation \
+  --port 0 --stack agents-stack --metadata-dir "$work/md-fake" --ignore-stdin
 wait_log "$work/fake.out" "FakeCloudFormation listening on " "$FAKE_TIMEOUT" "$fake_pid"
 fake_url=${found_line#FakeCloudFormation listening on }
 case "$fake_url" in
@@ -396,21 +264,15 @@ after_cfn_rss_kib=$rss_kib
 after_cfn_hwm_kib=$hwm_kib
 after_cfn_threads=$threads
 stop_hupd "$cfn_log"
-read -r cfn_med cfn_p90 cfn_max < <(stats "$work/cfn.ms")
-stop_pid "$fake_pid" "$STOP_TIMEOUT"
-forget_pid "$fake_pid"
-case "$stopped_rc" in 0 | 143) ;; *) say "note: the fake exited with '$stopped_rc' on SIGTERM" ;; esac
+read -r cfn_med cfn_p90 cfn_max _ < <(stats "$work/cfn.ms")
+stop_fake
 if grep -q "event=source.retry\|event=source.failed" "$cfn_log"; then
   say "note: hupd logged read retries/failures against the fake (see figures with care)"
 fi
 
 # ---------------------------------------------------------------- report
 
-
-echo
-echo "hupd footprint benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(uname -sm), nproc=$(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
-echo "java:    $("$java_cmd" -version 2>&1 | head -n 1)"
+bench_header "hupd footprint benchmark"
 echo "jvm:     flags from ./hupd: $(grep -o -- ' -X[^ ]*' "$repo/hupd" | tr -d '\n' | cut -c2-)"
 echo
 printf '%-58s %-30s %-10s %s\n' "figure" "value" "target" ""
@@ -420,7 +282,7 @@ row "1. start -> first successful poll (n=$starts), median" "$start_med ms" "<= 
 row "   start -> first successful poll, max" "$start_max ms" "<= 1.5 s" "$(verdict "$start_max" $TARGET_FIRST_POLL_MS)"
 row "   of which start -> daemon.started, median" "$started_med ms" "" ""
 row "   of which first pass (first_pass_ms), median" "$firstpass_med ms" "" ""
-row "   RSS at ready / CPU from spawn to ready" "$(mib "$ready_rss_kib") / $(awk -v t="$ready_cpu_ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f s", t / hz }')" "" ""
+row "   RSS at ready / CPU from spawn to ready" "$(mib "$ready_rss_kib") / $(cpu_s "$ready_cpu_ticks") s" "" ""
 row "2. VmRSS after ${idle} s idle (file source)" "$(mib "$idle_rss_kib")" "<= 96 MiB" "$(verdict "$idle_rss_kib" $TARGET_RSS_KIB)"
 row "   VmHWM (peak RSS) after idle" "$(mib "$idle_hwm_kib")" "" ""
 row "   threads after idle" "$idle_threads" "" ""

@@ -98,11 +98,9 @@ export DOCKER_HOST=unix:///var/run/docker.sock
 
 # ---------------------------------------------------------------- temp folder, cleanup
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hupd-tbench.XXXXXX")
-export AWS_CONFIG_FILE="$work/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
+bench_workdir hupd-tbench
 mkdir -p "$work/docker-cli"
 export DOCKER_CONFIG="$work/docker-cli"
-started_pids=""
 # One id per run: registry repository, toolchain names and an image label all carry it, so the
 # cleanup removes exactly what this run made.
 run=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
@@ -114,9 +112,6 @@ docker_touched=no
 pushed_digests=() # "tN@sha256:..." for the registry clean-up
 
 bench_init_pause
-
-
-
 
 dk() { # dk ARGS...: the docker CLI with a time limit
   timeout "$DOCKER_CMD_TIMEOUT" docker "$@"
@@ -160,53 +155,18 @@ docker_cleanup() {
 }
 
 cleanup() {
-  local rc=$? p
+  local rc=$?
   trap - EXIT INT TERM
-  for p in $started_pids; do
-    stop_pid "$p" 10 2>/dev/null || true
-  done
+  bench_stop_started
   docker_cleanup || true
-  if [ -n "${pause_fd-}" ]; then exec {pause_fd}>&- || true; fi
-  if [ "$keep" = yes ]; then
-    say "kept $work"
-  else
-    rm -rf "$work"
-  fi
+  bench_release
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # ---------------------------------------------------------------- build
 
-
-main_stale=no
-test_stale=no
-if stale "$jar" "$repo/pom.xml" "$repo/daemon/pom.xml" "$repo/daemon/src/main" || [ ! -d "$repo/daemon/target/lib" ]; then
-  main_stale=yes
-fi
-if stale "$fake_class" "$repo/pom.xml" "$repo/daemon/pom.xml" "$repo/daemon/src"; then
-  test_stale=yes
-fi
-if [ "$build" = yes ]; then
-  if [ "$main_stale" = yes ]; then
-    say "building: mvn -B -q -DskipTests package"
-    (cd "$repo" && mvn -B -q -DskipTests package) >"$work/build.log" 2>&1 ||
-      { cat "$work/build.log" >&2; die "mvn package failed"; }
-  fi
-  if [ "$main_stale" = yes ] || [ "$test_stale" = yes ]; then
-    say "building: mvn -B -q test-compile -pl daemon"
-    (cd "$repo" && mvn -B -q test-compile -pl daemon) >"$work/build.log" 2>&1 ||
-      { cat "$work/build.log" >&2; die "mvn test-compile failed"; }
-  fi
-else
-  [ -f "$jar" ] && [ -d "$repo/daemon/target/lib" ] || die "--no-build, but $jar or daemon/target/lib is missing"
-  [ -f "$fake_class" ] || die "--no-build, but the test classes (fake CloudFormation) are missing"
-  if [ "$main_stale" = yes ] || [ "$test_stale" = yes ]; then
-    say "warning: --no-build with sources newer than the build output; measuring the old build"
-  fi
-fi
+bench_build "$fake_class" "fake CloudFormation"
 
 # ---------------------------------------------------------------- docker, registry, base image
 
@@ -277,27 +237,6 @@ field() { # field LINE KEY: the value of KEY=value in a log line (sets fv)
 }
 
 
-read_proc() { # read_proc PID: sets rss_kib hwm_kib threads
-  local key val rest
-  rss_kib=0 hwm_kib=0 threads=0
-  while read -r key val rest; do
-    case "$key" in
-      VmRSS:) rss_kib=$val ;;
-      VmHWM:) hwm_kib=$val ;;
-      Threads:) threads=$val ;;
-    esac
-  done </proc/"$1"/status
-}
-
-stats() { # stats FILE: "median p90 max n" (nearest-rank p90; median of an even count = mean of the two middle)
-  sort -n "$1" | awk '{ v[NR] = $1 } END {
-    n = NR; if (n == 0) { print "- - - 0"; exit }
-    med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    r = int(0.9 * n); if (r < 0.9 * n) r++; if (r < 1) r = 1
-    printf "%d %d %d %d\n", med + 0.5, v[r], v[n], n }'
-}
-
-
 # ---------------------------------------------------------------- 1. images
 
 say "1/5 building and pushing 6 images to $bench_repo/ (FROM $BASE_IMAGE)"
@@ -328,7 +267,7 @@ say "    6 images in $images_ms ms"
 
 # ---------------------------------------------------------------- fixture (copies only)
 
-mkdir -p "$work/bin" "$work/md" "$work/cfn/hooks.d"
+mkdir -p "$work/bin" "$work/md"
 cp "$example/bin/"* "$work/bin/"
 chmod 755 "$work/bin/"*
 template="$work/AgentLaunchTemplate.template.json"
@@ -359,23 +298,15 @@ write_metadata v1
 
 # ---------------------------------------------------------------- the fake CloudFormation
 
-fake_cp="$repo/daemon/target/test-classes:$repo/daemon/target/classes:$repo/daemon/target/lib/*"
-: >"$work/fake.out"
-"$java_cmd" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m -cp "$fake_cp" dev.hupd.testing.FakeCloudFormation \
-  --port 0 --stack agents-stack --metadata-dir "$work/md" --ignore-stdin \
-  </dev/null >>"$work/fake.out" 2>>"$work/fake.err" &
-fake_pid=$!
-started_pids="$started_pids $fake_pid"
-open_log "$work/fake.out"
-next_line "FakeCloudFormation listening on " "$READY_TIMEOUT" "$fake_pid"
-close_log
+spawn_fake "$work/fake.out" "$work/fake.err" dev.hupd.testing.FakeCloudFormation \
+  --port 0 --stack agents-stack --metadata-dir "$work/md" --ignore-stdin
+wait_log "$work/fake.out" "FakeCloudFormation listening on " "$READY_TIMEOUT" "$fake_pid"
 fake_url=${found_line#FakeCloudFormation listening on }
 case "$fake_url" in
   http://127.0.0.1:[0-9]*/) ;;
   *) die "the fake did not report a loopback URL: '$found_line'" ;;
 esac
-{ grep -Ev '^(url|proxy|role|credential-file)[[:space:]]*[=:]' "$example/cfn/cfn-hup.conf"; echo "url=$fake_url"; } >"$work/cfn/cfn-hup.conf"
-cp "$example"/cfn/hooks.d/*.conf "$work/cfn/hooks.d/"
+bench_cfn_dir "$work/cfn" "$fake_url"
 
 write_settings() { # write_settings FILE STATE-DIR [extra lines...]
   local file=$1 state=$2
@@ -398,20 +329,8 @@ write_settings "$work/hupd-plain.conf" "$work/state-plain"
 hupd_pid=""
 spawn_us=0
 start_hupd() { # start_hupd SETTINGS LOG
-  : >"$2"
-  spawn_us=$(now_us)
-  PATH="$work/bin:$PATH" "$repo/hupd" --verbose run --config "$work/cfn" --settings "$1" </dev/null >>"$2" 2>&1 &
-  hupd_pid=$!
-  started_pids="$started_pids $hupd_pid"
+  spawn_hupd "$2" --verbose run --config "$work/cfn" --settings "$1"
   open_log "$2"
-}
-
-stop_hupd() { # stop_hupd LOG: SIGTERM, expect exit 0
-  close_log
-  stop_pid "$hupd_pid" "$STOP_TIMEOUT"
-  forget_pid "$hupd_pid"
-  [ "$stopped_rc" = 0 ] || { tail -n 20 "$1" >&2; die "hupd (pid $hupd_pid) exited with '$stopped_rc' after SIGTERM, expected 0"; }
-  hupd_pid=""
 }
 
 # Warm the page cache (JDK, jars) with one untimed JVM start.
@@ -543,6 +462,7 @@ read -r re_over _ _ _ < <(stats "$work/flip-retag-overhead.ms")
 read -r lat_med _ lat_max _ < <(stats "$work/flip-latency.ms")
 other_n=$(awk '$3 == "other"' "$work/flips.txt" | wc -l)
 
+close_log
 stop_hupd "$tlog"
 collected=$(grep -c "event=toolchain.collected" "$tlog" || true)
 
@@ -563,24 +483,20 @@ rss_without=$rss_kib
 hwm_without=$hwm_kib
 threads_without=$threads
 if grep -q "event=toolchain\." "$plog"; then die "hupd without toolchains-path logged toolchain events"; fi
+close_log
 stop_hupd "$plog"
 # its passes after the first one (which ran the post.add action): the per-pass baseline
 grep "event=pass.done " "$plog" | tail -n +2 | sed 's/.* duration_ms=\([0-9]*\) .*/\1/' >"$work/plain.ms"
 read -r plain_med plain_p90 plain_max plain_n < <(stats "$work/plain.ms")
 
-stop_pid "$fake_pid" "$STOP_TIMEOUT"
-forget_pid "$fake_pid"
-case "$stopped_rc" in 0 | 143) ;; *) say "note: the fake exited with '$stopped_rc' on SIGTERM" ;; esac
+stop_fake
 
 say "cleaning up: verify containers, hupd/hb$run-*:* tags, $bench_repo/* images, registry manifests"
 docker_cleanup
 
 # ---------------------------------------------------------------- report
 
-echo
-echo "hupd toolchain benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(uname -sm), nproc=$(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
-echo "java:    $("$java_cmd" -version 2>&1 | head -n 1)"
+bench_header "hupd toolchain benchmark"
 echo "docker:  $docker_version; registry $REGISTRY; run id $run"
 echo
 printf '%-62s %s\n' "figure" "value"
