@@ -373,7 +373,10 @@ public final class AgentLifecycle implements PassGate {
       if (suppressed >= 0) {
         log.warn("event=bamboo.agent-status-unknown reason=\"{}\"", e.getMessage());
       }
-      return true; // unknown: do not start a second one
+      // unknown: try a start (the control script's start is a no-op for a running agent); a
+      // failure shows as the reason the agent is down instead of a wait that never ends
+      startFailure = Optional.of(e.getMessage());
+      return false;
     }
   }
 
@@ -515,9 +518,14 @@ public final class AgentLifecycle implements PassGate {
     record.active = agent.active();
     record.enabled = agent.enabled();
     record.busy = agent.busy();
-    record.checkedAt = clock.instant().toString();
-    if (changed) {
-      save();
+    String before = record.checkedAt;
+    record.checkedAt =
+        clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    if (changed
+        || before == null
+        || Duration.between(Instant.parse(before), clock.instant()).compareTo(settings.poll())
+            >= 0) {
+      save(); // "as of" in hupd status moves at least once per bamboo-poll
     }
   }
 
@@ -1026,13 +1034,21 @@ public final class AgentLifecycle implements PassGate {
         if (a.isPresent() && a.get().enabled()) {
           disable(a.get(), "stop");
         }
-        Instant deadline = clock.instant().plus(settings.stopTimeout());
+        Instant start = clock.instant();
+        Instant deadline = start.plus(settings.stopTimeout());
         while (a.isPresent() && a.get().busy() && clock.instant().isBefore(deadline)) {
-          enter(AgentState.STOPPING, "waiting for the running build before stopping");
+          enter(
+              AgentState.STOPPING,
+              "waiting for the running build before stopping: "
+                  + Durations.format(Duration.between(start, clock.instant()).withNanos(0))
+                  + " of "
+                  + Durations.format(settings.stopTimeout()));
           if (!nap.sleep(settings.busyPoll())) {
+            log.info("event=bamboo.stop-wait-cut reason=\"a second stop signal\"");
             break;
           }
           a = client.agent(id);
+          a.ifPresent(this::remember);
         }
         enter(AgentState.STOPPING, "disabled for shutdown; re-enabled after verify at next start");
       } else if (record.pendingEnable
@@ -1128,7 +1144,7 @@ public final class AgentLifecycle implements PassGate {
     record.state = s.label();
     record.reason = reason;
     if (before != s) {
-      record.since = clock.instant().toString();
+      record.since = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
       String line = "event=bamboo.state from={} to={} agent_id={} reason=\"{}\"";
       Object agent = record.agentId == null ? "none" : record.agentId;
       if (s.trouble()) {

@@ -48,6 +48,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class BambooClient implements AutoCloseable {
 
+  /**
+   * Checks that {@code caFile} holds usable PEM certificates, as {@link #create} will need.
+   *
+   * @throws IllegalArgumentException naming the file and what is wrong
+   */
+  public static void checkCaFile(Path caFile) {
+    MasterTrust.withCaFile(caFile);
+  }
+
   /** The largest answer read: every call hupd makes is answered in a few kilobytes. */
   static final int MAX_ANSWER = 4 << 20;
 

@@ -5,6 +5,7 @@ import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.HookDefinition;
 import dev.hupd.config.HupdSettings;
+import dev.hupd.host.BambooWiring;
 import dev.hupd.host.Configuration;
 import dev.hupd.host.Daemon;
 import java.io.PrintWriter;
@@ -85,6 +86,19 @@ final class CheckCommand implements Callable<Integer> {
                         + (f.coordinate() ? "on" : "off")
                         + f.rolloutPath().map(p -> " rollout-path=" + p.text()).orElse("")));
     s.bamboo().ifPresent(b -> out.println(bambooLine(b)));
+    BambooWiring.Checked bamboo = BambooWiring.check(c);
+    for (ConfigProblem w : bamboo.warnings()) {
+      err.println("warning: " + w);
+    }
+    if (!bamboo.problems().isEmpty()) {
+      for (ConfigProblem p : bamboo.problems()) {
+        err.println("error: " + p);
+      }
+      err.println(bamboo.problems().size() + " problem(s) found.");
+      err.flush();
+      return Daemon.EXIT_CONFIG;
+    }
+    err.flush();
     for (HookDefinition h : c.cfnHup().hooks()) {
       out.println(
           "hook "

@@ -135,6 +135,15 @@ final class StatusCommand implements Callable<Integer> {
       return Daemon.EXIT_OK;
     }
     out.println("state:  " + settings.stateDir().resolve(StateStore.FILE_NAME));
+    dev.hupd.host.InstanceLock.describeHolder(settings.stateDir())
+        .ifPresent(
+            h ->
+                out.println(
+                    "hupd:   "
+                        + h
+                        + (h.startsWith("not")
+                            ? " (below: what it recorded when it last ran)"
+                            : "")));
     out.println(
         "hooks:  "
             + root.path("values").size()

@@ -13,6 +13,7 @@ import dev.hupd.config.BambooSettings;
 import dev.hupd.config.ConfigException;
 import dev.hupd.config.ConfigProblem;
 import dev.hupd.config.HupdSettings;
+import dev.hupd.hooks.Account;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.LogLimiter;
 import dev.hupd.poll.Sleeper;
@@ -21,13 +22,17 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /** Builds the Bamboo agent lifecycle from the settings: secrets, REST client, agent process. */
-final class BambooWiring {
+public final class BambooWiring {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BambooWiring.class);
 
   private BambooWiring() {}
 
@@ -41,6 +46,11 @@ final class BambooWiring {
       LogLimiter limiter)
       throws ConfigException {
     HupdSettings s = c.settings();
+    Checked checked = check(c);
+    if (!checked.problems().isEmpty()) {
+      throw new ConfigException(checked.problems());
+    }
+    checked.warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
     SsmSecrets[] ssm = new SsmSecrets[1];
     Function<String, Secret.Reader> fromSsm =
         name ->
@@ -73,7 +83,8 @@ final class BambooWiring {
     try {
       client = BambooClient.create(b.url(), token, proxy, b.caFile(), b.timeout());
     } catch (IllegalArgumentException e) {
-      throw problem(s, "bamboo-url", e.getMessage(), "a usable Bamboo URL, proxy and CA file");
+      throw new ConfigException(
+          problem(s, "bamboo-url", e.getMessage(), "a usable Bamboo URL and proxy"));
     }
     AgentProcess process =
         AgentProcess.of(
@@ -120,8 +131,108 @@ final class BambooWiring {
       }
       return secret;
     } catch (SecretException e) {
-      throw problem(
-          s, key, e.getMessage(), "file:PATH (mode 0600, owned by hupd's user) or ssm:NAME");
+      throw new ConfigException(
+          problem(
+              s,
+              key,
+              e.getMessage(),
+              "file:PATH (mode 0600 or 0400, owned by hupd's user) or ssm:NAME"));
+    }
+  }
+
+  /** What {@link #check} found: problems stop the start; warnings are printed. */
+  public record Checked(List<ConfigProblem> problems, List<ConfigProblem> warnings) {}
+
+  /**
+   * Everything about the Bamboo settings that can be checked on this host without the network (so
+   * {@code hupd check} and the start agree): {@code file:} secrets (mode, owner, one line), the CA
+   * file, the agent account; the agent's home and script are warnings (an AMI may install it
+   * later). {@code ssm:} secrets are read at start only.
+   */
+  public static Checked check(Configuration c) {
+    HupdSettings s = c.settings();
+    List<ConfigProblem> problems = new ArrayList<>();
+    List<ConfigProblem> warnings = new ArrayList<>();
+    if (s.bamboo().isEmpty()) {
+      return new Checked(problems, warnings);
+    }
+    BambooSettings b = s.bamboo().get();
+    checkSecret(s, "bamboo-token", b.token(), problems);
+    b.agentSecurityToken()
+        .ifPresent(t -> checkSecret(s, "bamboo-agent-security-token", t, problems));
+    b.caFile()
+        .ifPresent(
+            f -> {
+              try {
+                BambooClient.checkCaFile(f);
+              } catch (IllegalArgumentException e) {
+                problems.add(
+                    problem(
+                        s,
+                        "bamboo-ca-file",
+                        e.getMessage(),
+                        "a readable file of PEM certificates"));
+              }
+            });
+    if (b.agentUser().isPresent()) {
+      try {
+        if (Account.lookup(b.agentUser().get()).isEmpty()) {
+          problems.add(
+              problem(
+                  s,
+                  "bamboo-agent-user",
+                  "no account '" + b.agentUser().get() + "' on this host",
+                  "an existing account, e.g. bamboo"));
+        }
+      } catch (IOException e) {
+        problems.add(problem(s, "bamboo-agent-user", e.getMessage(), "an existing account"));
+      }
+    }
+    if (!Files.isDirectory(b.agentHome())) {
+      warnings.add(
+          problem(
+              s,
+              "bamboo-agent-home",
+              b.agentHome()
+                  + " does not exist (yet): hupd cannot start the agent until it is installed",
+              "the home of an agent installed with Atlassian's agent installer"));
+    }
+    if (b.agentProcess().startsWith("command:")) {
+      Path script = Path.of(b.agentProcess().substring("command:".length()));
+      if (!Files.isExecutable(script)) {
+        warnings.add(
+            problem(
+                s,
+                "bamboo-agent-process",
+                script + " is not an executable file (yet)",
+                "the agent's control script, e.g. <agent-home>/bin/bamboo-agent.sh"));
+      }
+      if (b.agentUser().isEmpty() && new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+        warnings.add(
+            problem(
+                s,
+                "bamboo-agent-user",
+                "not set: the agent would run as root, like hupd",
+                "bamboo-agent-user = bamboo (the account builds should run as)"));
+      }
+    }
+    return new Checked(problems, warnings);
+  }
+
+  private static void checkSecret(
+      HupdSettings s, String key, String spec, List<ConfigProblem> problems) {
+    if (!spec.startsWith("file:")) {
+      return;
+    }
+    try {
+      Secrets.open(spec, name -> () -> "").value();
+    } catch (SecretException e) {
+      problems.add(
+          problem(
+              s,
+              key,
+              e.getMessage(),
+              "file:PATH (mode 0600 or 0400, owned by hupd's user) or ssm:NAME"));
     }
   }
 
@@ -152,10 +263,35 @@ final class BambooWiring {
     return "host-" + env.getOrDefault("HOSTNAME", "unknown");
   }
 
-  private static ConfigException problem(
+  private static ConfigProblem problem(
       HupdSettings s, String key, String message, String expected) {
-    return new ConfigException(
-        new ConfigProblem(
-            s.file().orElse(HupdSettings.DEFAULT_FILE), 0, "[hupd] " + key, message, expected));
+    return new ConfigProblem(
+        s.file().orElse(HupdSettings.DEFAULT_FILE),
+        lineOf(s, key),
+        "[hupd] " + key,
+        message,
+        expected);
+  }
+
+  /** The line of {@code key} in the settings file (0 when unknown), for the message. */
+  private static int lineOf(HupdSettings s, String key) {
+    if (s.file().isEmpty()) {
+      return 0;
+    }
+    try {
+      List<String> lines =
+          Files.readAllLines(s.file().get(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      java.util.regex.Pattern p =
+          java.util.regex.Pattern.compile(
+              "\\s*" + java.util.regex.Pattern.quote(key) + "\\s*[=:].*");
+      for (int i = 0; i < lines.size(); i++) {
+        if (p.matcher(lines.get(i)).matches()) {
+          return i + 1;
+        }
+      }
+    } catch (IOException e) {
+      // the file was read a moment ago; without it the message still names the key
+    }
+    return 0;
   }
 }

@@ -46,6 +46,29 @@ public final class InstanceLock implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a hupd holds the lock of {@code stateDir} now, for {@code hupd status}: "running (pid
+   * N)", "not running", or empty when it cannot tell (e.g. no permission). Creates nothing.
+   */
+  public static java.util.Optional<String> describeHolder(Path stateDir) {
+    Path file = stateDir.resolve("hupd.lock");
+    if (!Files.exists(file)) {
+      return java.util.Optional.of("not running");
+    }
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      FileLock probe = ch.tryLock();
+      if (probe != null) {
+        probe.release();
+        return java.util.Optional.of("not running");
+      }
+      String pid = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
+      return java.util.Optional.of("running" + (pid.isEmpty() ? "" : " (pid " + pid + ")"));
+    } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   public static InstanceLock acquire(Path stateDir) throws IOException {
     if (!Files.isDirectory(stateDir)) {
       Files.createDirectories(stateDir);

@@ -40,4 +40,54 @@ class CheckCommandTest {
                 + " agent-home=/srv/agent agent-name=agent-7"
                 + " agent-process=systemd:bamboo-agent.service approve=on capabilities=auto");
   }
+
+  CliRun checkWith(String bambooLines) throws Exception {
+    Path cfn = Files.createDirectories(dir.resolve("cfn"));
+    Files.writeString(cfn.resolve("cfn-hup.conf"), "[main]\nstack=demo\nregion=eu-west-1\n");
+    Files.writeString(
+        cfn.resolve("hooks.conf"),
+        "[reloader]\ntriggers=post.update\npath=Resources.LT.Metadata.Config\naction=true\n");
+    Path settings = dir.resolve("hupd.conf");
+    Files.writeString(settings, "[hupd]\nbamboo-url=https://ci.example.com\n" + bambooLines);
+    return CliRun.of(Map.of(), "check", "-c", cfn.toString(), "--settings", settings.toString());
+  }
+
+  @Test
+  void aTokenFileThatRunWouldRefuseFailsCheckTooNamingKeyLineAndFix() throws Exception {
+    Path token = dir.resolve("token");
+    Files.writeString(token, "secret-value\n");
+    Files.setPosixFilePermissions(
+        token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    CliRun run = checkWith("bamboo-token=file:" + token + "\n");
+    assertThat(run.code()).as(run.toString()).isEqualTo(78);
+    assertThat(run.err())
+        .contains("hupd.conf:3")
+        .contains("[hupd] bamboo-token")
+        .contains("chmod 600")
+        .doesNotContain("secret-value");
+
+    Files.setPosixFilePermissions(
+        token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    run = checkWith("bamboo-token=file:" + token + "\n");
+    assertThat(run.code()).as(run.toString()).isZero();
+  }
+
+  @Test
+  void aMissingCaFileOrAgentAccountFailsCheck_aMissingAgentScriptWarns() throws Exception {
+    CliRun run =
+        checkWith(
+            "bamboo-token=ssm:/ci/token\nbamboo-ca-file="
+                + dir.resolve("none.pem")
+                + "\nbamboo-agent-user=no-such-account-hupd\n"
+                + "bamboo-agent-process=command:"
+                + dir.resolve("bin/bamboo-agent.sh")
+                + "\n");
+    assertThat(run.code()).as(run.toString()).isEqualTo(78);
+    assertThat(run.err())
+        .contains("[hupd] bamboo-ca-file")
+        .contains("[hupd] bamboo-agent-user")
+        .contains("no account 'no-such-account-hupd'")
+        .contains("warning:")
+        .contains("[hupd] bamboo-agent-process");
+  }
 }
