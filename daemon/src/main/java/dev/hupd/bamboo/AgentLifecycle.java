@@ -191,6 +191,12 @@ public final class AgentLifecycle implements PassGate {
     identityChecked = true;
   }
 
+  private void warnOnce(String what, String format, Object... args) {
+    if (limiter.admit("bamboo|" + what, REPEAT) >= 0) {
+      log.warn(format, args);
+    }
+  }
+
   private Optional<AgentHome.Identity> readIdentity() {
     try {
       return home.identity();
@@ -268,11 +274,34 @@ public final class AgentLifecycle implements PassGate {
   /** One look at the master; true when it started the agent process. */
   private boolean locateOnce() throws BambooException {
     Optional<AgentHome.Identity> id = readIdentity();
-    id.ifPresent(
-        i -> {
-          record.uuid = i.uuid();
-          i.agentId().ifPresent(a -> record.agentId = a);
-        });
+    if (id.isPresent()) {
+      AgentHome.Identity i = id.get();
+      if (record.uuid != null && !record.uuid.equals(i.uuid()) && record.agentId != null) {
+        // the files changed under a registered agent: not the agent's doing; keep what hupd knows
+        warnOnce(
+            "identity-changed",
+            "event=bamboo.identity-changed file_uuid={} known_uuid={} next=\"ignored; hupd keeps"
+                + " agent {}\"",
+            i.uuid(),
+            record.uuid,
+            record.agentId);
+      } else {
+        record.uuid = i.uuid();
+        if (i.agentId().isPresent()) {
+          if (record.agentId == null) {
+            record.agentId = i.agentId().getAsLong();
+          } else if (record.agentId != i.agentId().getAsLong()) {
+            // an id is learned once, when the agent registers; a rewritten file cannot move hupd
+            // onto another host's agent
+            warnOnce(
+                "id-changed",
+                "event=bamboo.identity-changed file_id={} known_id={} next=\"ignored\"",
+                i.agentId().getAsLong(),
+                record.agentId);
+          }
+        }
+      }
+    }
     if (record.uuid != null && (record.agentId == null || !Boolean.TRUE.equals(record.active))) {
       // not connected: maybe waiting for approval (new agent, or a known one from a new address)
       for (AgentAuthentication a : client.authentications(true)) {
@@ -298,23 +327,27 @@ public final class AgentLifecycle implements PassGate {
       observe(agent.get());
       return false;
     }
+    // by name only to warn: a name is no identity (another host, a reused host name), so an agent
+    // found by name is never adopted; this host's own agent registers as "NAME (2)" beside it
     List<RemoteAgent> named = new ArrayList<>();
-    for (RemoteAgent a : client.remoteAgents(false)) {
+    for (RemoteAgent a : client.remoteAgents(true)) {
       if (a.name().equals(settings.agentName())) {
         named.add(a);
       }
     }
-    if (named.size() > 1) {
+    boolean started = ensureRunning();
+    if (!named.isEmpty() && !started) {
       enter(
           AgentState.NAME_CONFLICT,
-          named.size() + " agents are named '" + settings.agentName() + "' on the master");
+          "agent "
+              + named.get(0).id()
+              + " on the master is connected under this host's name '"
+              + settings.agentName()
+              + "'; this host's agent registers beside it (as '"
+              + settings.agentName()
+              + " (2)'); give each host its own bamboo-agent-name");
       return false;
     }
-    if (named.size() == 1 && record.uuid == null) {
-      observe(named.get(0));
-      return false;
-    }
-    boolean started = ensureRunning();
     if (startedAt != null
         && Duration.between(startedAt, clock.instant()).compareTo(settings.registerTimeout())
             >= 0) {
@@ -595,14 +628,9 @@ public final class AgentLifecycle implements PassGate {
     String mode = "file";
     ServerInfo info = client.info();
     if (info.atLeast(7, 1)) {
-      try {
-        client.capabilities(agent.id());
-        mode = "rest";
-      } catch (BambooException e) {
-        if (e.kind() != BambooException.Kind.NOT_FOUND) {
-          throw e;
-        }
-      }
+      // 7.1+ has the capability REST: a 404 here is the agent gone, not the call; it surfaces
+      client.capabilities(agent.id());
+      mode = "rest";
     }
     record.publishedMode = mode;
     save();
@@ -678,6 +706,9 @@ public final class AgentLifecycle implements PassGate {
     if (record.restartPending) {
       Optional<RemoteAgent> now = client.agent(agent.id());
       if (now.isPresent() && now.get().busy()) {
+        if (now.get().enabled()) {
+          disable(now.get(), "capabilities changed; the agent restarts once its build ends");
+        }
         return Optional.of("capabilities file written; the agent restarts once its build ends");
       }
       Optional<String> restarted = restartIdle(agent);
@@ -971,6 +1002,13 @@ public final class AgentLifecycle implements PassGate {
       if (e.status() > 0) {
         record.disableInFlight = false;
         save();
+      } else {
+        // the answer was lost: settle it now, before an operator can act in between
+        try {
+          client.agent(agent.id()).ifPresent(this::remember);
+        } catch (BambooException again) {
+          // still unknown: settled at the next successful read
+        }
       }
       throw e;
     }
@@ -1062,6 +1100,16 @@ public final class AgentLifecycle implements PassGate {
         save();
         log.info("event=bamboo.enabled agent_id={} reason=\"stop: the switch never ran\"", id);
       }
+      if (remove && settings.remove() == BambooSettings.Remove.ALWAYS) {
+        Optional<RemoteAgent> last = client.agent(id);
+        if (last.isPresent() && last.get().busy()) {
+          log.warn(
+              "event=bamboo.remove-skipped agent_id={} reason=\"a build still runs\" next=\"the"
+                  + " agent stays, disabled; removed at a later stop\"",
+              id);
+          remove = false;
+        }
+      }
       if (remove) {
         try {
           process.stop();
@@ -1120,7 +1168,9 @@ public final class AgentLifecycle implements PassGate {
   private void failed(BambooException e) {
     if (e.kind() == BambooException.Kind.NOT_FOUND
         && e.path() != null
-        && (e.path().endsWith("/enable") || e.path().endsWith("/disable"))) {
+        && (e.path().endsWith("/enable") || e.path().endsWith("/disable"))
+        && record.serverVersion != null
+        && !new ServerInfo(record.serverVersion, "", "").atLeast(8, 0)) {
       enter(
           AgentState.UNSUPPORTED_SERVER,
           "the master has no REST call to enable or disable agents (Bamboo 8.0 or later needed): "

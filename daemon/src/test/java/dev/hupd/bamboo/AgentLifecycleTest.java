@@ -727,10 +727,14 @@ class AgentLifecycleTest {
 
   @Test
   void aMasterWithoutRestEnableIsUnsupportedServer() throws Exception {
-    online(new Knobs());
     model.setVersion("7.2.4"); // enable/disable came with 8.0
     AgentLifecycle l = lifecycle(new Knobs(), virtual());
-    pass(l, manifest(DIGEST_B, "/x"), true, () -> {});
+    Manifest a = manifest(DIGEST_A, "/x");
+    activate(a);
+    pass(l, a, false, () -> {});
+    agent.retry();
+    clock.advance(Duration.ofSeconds(31));
+    l.tick();
     assertThat(l.current()).isEqualTo(AgentState.UNSUPPORTED_SERVER);
     assertThat(l.record().reason).contains("8.0");
   }
