@@ -53,6 +53,7 @@ for a in canary follower; do
   [ "$a" = canary ] && roles="roles = canary"
   cat > "$work/$a.conf" <<CONF
 [hupd]
+status-listen = 127.0.0.1:0
 store = ssm
 ssm-url = $url
 ssm-region = eu-west-1

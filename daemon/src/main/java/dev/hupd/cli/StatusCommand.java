@@ -94,6 +94,7 @@ final class StatusCommand implements Callable<Integer> {
     if (!java.nio.file.Files.exists(settings.stateDir().resolve(StateStore.FILE_NAME))) {
       out.println(
           "state:  none yet at " + settings.stateDir() + " (hupd has not run with these settings)");
+      serverLine(settings).ifPresent(out::println);
       out.flush();
       return Daemon.EXIT_OK;
     }
@@ -115,6 +116,9 @@ final class StatusCommand implements Callable<Integer> {
     if (json) {
       ObjectNode all = Json.MAPPER.createObjectNode();
       all.put("state", settings.stateDir().resolve(StateStore.FILE_NAME).toString());
+      settings
+          .statusListen()
+          .ifPresent(l -> all.put("statusServer", "http://" + l.display() + "/status"));
       all.set("values", root.path("values").deepCopy());
       all.set("failures", root.path("failures").deepCopy());
       all.set("toolchains", toolchains);
@@ -144,6 +148,7 @@ final class StatusCommand implements Callable<Integer> {
                         + (h.startsWith("not")
                             ? " (below: what it recorded when it last ran)"
                             : "")));
+    serverLine(settings).ifPresent(out::println);
     out.println(
         "hooks:  "
             + root.path("values").size()
@@ -220,6 +225,21 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.flush();
     return Daemon.EXIT_OK;
+  }
+
+  /** Where the running daemon answers {@code /status}, when the settings configure a server. */
+  static java.util.Optional<String> serverLine(HupdSettings settings) {
+    return settings
+        .statusListen()
+        .map(
+            l ->
+                l.port() == 0
+                    ? "server: a free port on "
+                        + l.display().substring(0, l.display().lastIndexOf(':'))
+                        + " (event=status.listening in the log names it)"
+                    : "server: http://"
+                        + l.display()
+                        + "/status (also /healthz, /metrics; while hupd runs)");
   }
 
   private static String shortId(JsonNode image) {

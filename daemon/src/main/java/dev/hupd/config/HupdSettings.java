@@ -35,6 +35,7 @@ import java.util.function.Supplier;
  * @param toolchains the toolchain reconcile, when {@code toolchains-path} is set
  * @param fleet fleet coordination (canary-first rollout), when {@code store} is set
  * @param bamboo the Bamboo agent lifecycle, when {@code bamboo-url} is set
+ * @param statusListen where the local status server listens; empty = {@code status-listen = off}
  */
 public record HupdSettings(
     Source source,
@@ -52,7 +53,8 @@ public record HupdSettings(
     Optional<Path> file,
     Optional<Toolchains> toolchains,
     Optional<Fleet> fleet,
-    Optional<BambooSettings> bamboo) {
+    Optional<BambooSettings> bamboo,
+    Optional<StatusListen> statusListen) {
 
   /**
    * Settings of fleet coordination (docs/rollout.md §3).
@@ -163,6 +165,7 @@ public record HupdSettings(
   private static Map<String, String> withBambooKeys(Map<String, String> core) {
     Map<String, String> all = new java.util.HashMap<>(core);
     all.putAll(BambooKeys.EXPECTED);
+    all.putAll(StatusListen.KEYS);
     return Map.copyOf(all);
   }
 
@@ -183,7 +186,8 @@ public record HupdSettings(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        Optional.of(StatusListen.DEFAULT));
   }
 
   /**
@@ -335,6 +339,7 @@ public record HupdSettings(
     }
     Optional<Fleet> fleet = fleet(v, base, source);
     Optional<BambooSettings> bamboo = BambooKeys.read(v, base, hostName);
+    Optional<StatusListen> statusListen = StatusListen.read(v);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -354,7 +359,8 @@ public record HupdSettings(
         Optional.of(file),
         toolchains,
         fleet,
-        bamboo);
+        bamboo,
+        statusListen);
   }
 
   /**

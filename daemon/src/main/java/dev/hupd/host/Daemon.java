@@ -8,9 +8,12 @@ import dev.hupd.config.Durations;
 import dev.hupd.config.HupdSettings;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.LogLimiter;
+import dev.hupd.status.StatusBoard;
+import dev.hupd.status.StatusServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +42,7 @@ public final class Daemon {
   private final Wakeup wakeup = new Wakeup();
   private final LogLimiter limiter = new LogLimiter();
   private volatile Runner runner;
+  private volatile StatusBoard board;
 
   public Daemon(Configuration.Locations where, boolean verboseFlag, Map<String, String> env) {
     this.where = where;
@@ -86,12 +90,23 @@ public final class Daemon {
         log.error("event=config.unusable reason=\"{}\"", e.toString());
         return EXIT_CONFIG;
       }
+      if (once) {
+        try {
+          return runOnce();
+        } finally {
+          runner.close();
+        }
+      }
+      board = StatusServers.board(fleet ? "fleet" : "cfn-hup");
+      Optional<StatusServer> status = StatusServers.start(config.settings().statusListen(), board);
       try {
         if (fleet) {
-          return new FleetLoop(config, state, wakeup, lock, pinned, () -> runner, env).run();
+          return new FleetLoop(config, state, wakeup, lock, pinned, () -> runner, env, board).run();
         }
-        return once ? runOnce() : loop(state, lock);
+        return loop(state, lock);
       } finally {
+        board.stopping();
+        status.ifPresent(StatusServer::close);
         runner.close();
       }
     } catch (InstanceLock.HeldException e) {
@@ -137,6 +152,11 @@ public final class Daemon {
         Durations.format(r.schedule().interval()),
         Durations.format(first),
         state.file());
+    board.started(
+        r.source().description(),
+        StatusServers.expectations(r.configuration().settings(), r.schedule().interval()),
+        first,
+        state.snapshot());
     long next = System.nanoTime() + first.toNanos();
     boolean ready = false;
     while (true) {
@@ -146,6 +166,7 @@ public final class Daemon {
       }
       if (reason == Wakeup.Reason.TIMER && System.nanoTime() < next) {
         runner.bamboo().ifPresent(AgentLifecycle::tick); // registration only, not a pass
+        board.waiting(untilWake(next), state.snapshot());
         continue;
       }
       if (reason == Wakeup.Reason.RELOAD) {
@@ -160,7 +181,9 @@ public final class Daemon {
         break;
       }
       long started = System.nanoTime();
+      board.busy();
       PassReport report = runner.pipeline().runPass(wakeup::stopping);
+      board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
       log.debug(
           "event=pass.done duration_ms={} actions={} read_errors={} step_errors={}",
           Duration.ofNanos(System.nanoTime() - started).toMillis(),
@@ -182,10 +205,16 @@ public final class Daemon {
         return EXIT_FAILURE;
       }
       next = System.nanoTime() + runner.schedule().nextDelay(ThreadLocalRandom.current()).toNanos();
+      board.waiting(untilWake(next), state.snapshot());
     }
     stopBamboo(runner, env, wakeup);
     log.info("event=daemon.stopped exit={}", wakeup.exitCode());
     return wakeup.exitCode();
+  }
+
+  /** How long until the loop wakes: the next pass or the Bamboo lifecycle's next wish. */
+  private Duration untilWake(long nextPass) {
+    return Duration.ofNanos(Math.min(nextPass, runner.bambooWake()) - System.nanoTime());
   }
 
   /** After the loop: the Bamboo agent's stop policy (drain, remove), on the main thread. */
@@ -223,6 +252,14 @@ public final class Daemon {
             "event=config.reload-partial reason=\"state-dir changes need a restart\" keeping={}",
             runner.configuration().settings().stateDir());
       }
+      if (!fresh
+          .settings()
+          .statusListen()
+          .equals(runner.configuration().settings().statusListen())) {
+        log.warn(
+            "event=config.reload-partial reason=\"status-listen changes need a restart\" keeping={}",
+            runner.configuration().settings().statusListen().map(l -> l.display()).orElse("off"));
+      }
       built = Runner.build(fresh, state, env, wakeup, limiter);
     } catch (RuntimeException e) {
       log.error(
@@ -241,6 +278,9 @@ public final class Daemon {
     Logging.setVerbose(verboseFlag || fresh.cfnHup().main().verbose());
     fresh.cfnHup().warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
     built.source().watch(wakeup::changed);
+    board.reconfigured(
+        built.source().description(),
+        StatusServers.expectations(fresh.settings(), built.schedule().interval()));
     log.info(
         "event=config.reloaded hooks={} source=\"{}\"",
         fresh.cfnHup().hooks().size(),
@@ -270,6 +310,10 @@ public final class Daemon {
     Runner r = runner;
     Duration grace = r == null ? Duration.ZERO : r.configuration().settings().stopTimeout();
     log.info("event=daemon.stopping signal={} action_grace={}", why, Durations.format(grace));
+    StatusBoard b = board;
+    if (b != null) {
+      b.stopping();
+    }
     if (r != null) {
       r.actions().stopWithin(grace);
     }

@@ -6,8 +6,10 @@ import dev.hupd.hooks.ActionRunner;
 import dev.hupd.rollout.Local;
 import dev.hupd.rollout.Policy;
 import dev.hupd.source.PinnedSource;
+import dev.hupd.status.StatusBoard;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +33,18 @@ final class FleetHost implements Local {
   private final Supplier<Runner> runner;
   private final BooleanSupplier stopping;
   private final String agentId;
+  private final StatusBoard board;
   private Optional<Outcome> outcome = Optional.empty();
   private long current; // the revision of the last switch, for the health command's environment
 
   FleetHost(
-      PinnedSource pinned, Supplier<Runner> runner, BooleanSupplier stopping, String agentId) {
+      PinnedSource pinned,
+      Supplier<Runner> runner,
+      BooleanSupplier stopping,
+      String agentId,
+      StatusBoard board) {
     this.agentId = agentId;
+    this.board = board;
     this.pinned = pinned;
     this.runner = runner;
     this.stopping = stopping;
@@ -70,6 +78,7 @@ final class FleetHost implements Local {
                         : Optional.of(gated.turnLease().dividedBy(2))));
     try {
       report = r.pipeline().runPass(stopping);
+      board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
     } finally {
       actions.setPassEnvironment(Map.of());
       r.bamboo().ifPresent(b -> b.limitDrain(Optional.empty()));

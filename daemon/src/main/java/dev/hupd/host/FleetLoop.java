@@ -14,6 +14,7 @@ import dev.hupd.rollout.StoreContents;
 import dev.hupd.rollout.StoreException;
 import dev.hupd.source.MetadataSource;
 import dev.hupd.source.PinnedSource;
+import dev.hupd.status.StatusBoard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,7 @@ final class FleetLoop {
   private final PinnedSource pinned;
   private final Supplier<Runner> runner;
   private final java.util.Map<String, String> env;
+  private final StatusBoard board;
 
   FleetLoop(
       Configuration config,
@@ -57,7 +59,8 @@ final class FleetLoop {
       InstanceLock lock,
       PinnedSource pinned,
       Supplier<Runner> runner,
-      java.util.Map<String, String> env) {
+      java.util.Map<String, String> env,
+      StatusBoard board) {
     this.config = config;
     this.state = state;
     this.wakeup = wakeup;
@@ -65,6 +68,7 @@ final class FleetLoop {
     this.pinned = pinned;
     this.runner = runner;
     this.env = env;
+    this.board = board;
   }
 
   int run() {
@@ -110,7 +114,7 @@ final class FleetLoop {
             }
           }
         };
-    FleetHost host = new FleetHost(pinned, runner, wakeup::stopping, agentId);
+    FleetHost host = new FleetHost(pinned, runner, wakeup::stopping, agentId, board);
     boolean local = fleet.store() instanceof HupdSettings.Store.Dir;
     RolloutAgent agent =
         new RolloutAgent(
@@ -172,6 +176,11 @@ final class FleetLoop {
         store.description(),
         registrar == null ? "no (source = store)" : "every " + Durations.format(registerEvery),
         state.file());
+    board.started(
+        "fleet " + fleet.name() + " (" + store.description() + ")",
+        StatusServers.expectations(config.settings(), interval),
+        Duration.ZERO,
+        state.snapshot());
     long nextRegister = System.nanoTime();
     long nextMaintenance = System.nanoTime() + interval.toNanos();
     boolean ready = false;
@@ -183,6 +192,7 @@ final class FleetLoop {
           nextRegister = System.nanoTime() + registerEvery.toNanos();
         }
         long delayMs;
+        board.busy();
         try {
           delayMs = agent.tick();
         } catch (UncheckedIOException e) {
@@ -205,7 +215,9 @@ final class FleetLoop {
               agent.holding());
         }
         if (System.nanoTime() >= nextMaintenance && pinned.pinned() && !agent.switching()) {
+          long started = System.nanoTime();
           PassReport report = runner.get().pipeline().runPass(wakeup::stopping);
+          board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
           log.debug(
               "event=pass.done mode=maintenance revision={} actions={} failed={}",
               agent.applied(),
@@ -227,6 +239,7 @@ final class FleetLoop {
         if (pinned.pinned()) {
           deadline = Math.min(deadline, nextMaintenance);
         }
+        board.waiting(Duration.ofNanos(deadline - System.nanoTime()), state.snapshot());
         Wakeup.Reason why = wakeup.await(deadline);
         if (why == Wakeup.Reason.STOP) {
           break;

@@ -245,6 +245,18 @@ public final class StateStore {
     return keys;
   }
 
+  /**
+   * A deep copy of everything recorded, shaped as the state file ({@code values}, {@code failures},
+   * {@code documents}): what the status server shows, taken on the daemon's thread.
+   */
+  public synchronized JsonNode snapshot() {
+    ObjectNode root = JsonNodeFactory.instance.objectNode();
+    root.set("values", values.deepCopy());
+    root.set("failures", failures.deepCopy());
+    root.set("documents", documents.deepCopy());
+    return root;
+  }
+
   /** Reads a state folder without locking or writing it (for {@code hupd status}). */
   public static JsonNode peek(Path dir) throws StateException {
     Path f = dir.resolve(FILE_NAME);

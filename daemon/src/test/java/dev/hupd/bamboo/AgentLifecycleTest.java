@@ -13,15 +13,13 @@ import dev.hupd.poll.Sleeper;
 import dev.hupd.testing.FakeBamboo;
 import dev.hupd.testing.FakeBambooModel;
 import dev.hupd.testing.LogCapture;
+import dev.hupd.testing.ManualClock;
 import dev.hupd.toolchain.Manifest;
 import dev.hupd.toolchain.ToolchainStep;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,31 +49,8 @@ class AgentLifecycleTest {
   ModelAgent agent;
   Path docker;
   Path home;
-  final VirtualClock clock = new VirtualClock();
+  final ManualClock clock = new ManualClock();
   final List<AgentLifecycle> opened = new ArrayList<>();
-
-  static final class VirtualClock extends Clock {
-    Instant now = Instant.parse("2026-12-04T10:00:00Z");
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
 
   /** Settings under test, defaults as in production except the short polls. */
   static final class Knobs {

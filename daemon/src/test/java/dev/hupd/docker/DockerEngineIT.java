@@ -270,10 +270,13 @@ class DockerEngineIT {
       String logs = docker.logs(id, 10_000);
 
       assertThat(exit).hasValue(3);
-      assertThat(logs).startsWith("hello\n").contains("oops\n").contains(String.valueOf(64 << 20));
+      // stdout and stderr are copied by separate goroutines: their relative order is not kept
+      assertThat(logs).contains("hello\n").contains("oops\n").contains(String.valueOf(64 << 20));
       assertThat(logs.lines().filter(l -> l.equals("lo"))).hasSize(1);
       assertThat(logs).doesNotContain("eth0");
-      assertThat(docker.logs(id, 3)).isEqualTo("hel");
+      String head = docker.logs(id, 3);
+      assertThat(head).hasSize(3);
+      assertThat(logs).startsWith(head);
     } finally {
       docker.removeContainer(id, true);
     }

@@ -137,7 +137,7 @@ class FleetRolloutIT {
             + "\n");
     Files.writeString(
         home.resolve("hupd.conf"),
-        "[hupd]\nstate-dir = state\nimport-cfn-hup-state = none\nfirst-poll-splay = 0\n"
+        "[hupd]\nstate-dir = state\nstatus-listen = 127.0.0.1:0\nimport-cfn-hup-state = none\nfirst-poll-splay = 0\n"
             + "imds-endpoint = http://127.0.0.1:1\ndocker-config = none\n"
             + "toolchains-path = Resources.AgentLaunchTemplate.Metadata.Toolchains\n"
             + "toolchain-repository = "

@@ -113,7 +113,8 @@ class FieldCasesTest {
         d.file(),
         d.toolchains(),
         d.fleet(),
-        d.bamboo());
+        d.bamboo(),
+        d.statusListen());
   }
 
   Map<String, String> env() {

@@ -8,11 +8,9 @@ import dev.hupd.apply.Pipeline;
 import dev.hupd.metadata.MetadataPath;
 import dev.hupd.metadata.StateStore;
 import dev.hupd.poll.LogLimiter;
+import dev.hupd.testing.ManualClock;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -31,28 +29,9 @@ class ToolchainStepTest {
   @TempDir Path dir;
   FakeImageHost host;
   InMemorySourceAccess source;
-  MutableClock clock;
+  ManualClock clock;
   ToolchainStep step;
   StateStore state;
-
-  static final class MutableClock extends Clock {
-    Instant now = Instant.parse("2026-12-04T10:00:00Z");
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @BeforeEach
   void setUp() throws Exception {
@@ -62,7 +41,7 @@ class ToolchainStepTest {
             .publish(REPO + "@sha256:" + D2, "sha256:" + D2)
             .publish(REPO + "@sha256:" + D3, "sha256:" + D3);
     source = new InMemorySourceAccess();
-    clock = new MutableClock();
+    clock = new ManualClock();
     step =
         new ToolchainStep(
             MetadataPath.parse("Resources.LT.Metadata.Toolchains", new String[1]).orElseThrow(),
