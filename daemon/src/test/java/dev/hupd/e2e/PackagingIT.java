@@ -1,0 +1,102 @@
+package dev.hupd.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hupd.testing.HupdProcess;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaging checks as CI runs them: {@code systemd/check.sh} (the unit verifies with no output
+ * at all; its exposure score is printed and capped) and {@code rpm/check.sh} on the RPM that the
+ * {@code rpm} profile built in {@code package} (rpmlint, queries, install, upgrade N→N+1 keeping an
+ * edited config, erase, in scratch roots). Both need what {@code .ci/setup} installs (systemd, rpm,
+ * rpmlint, busybox-static).
+ */
+class PackagingIT {
+
+  static final long TIMEOUT_SECONDS = 300;
+
+  @TempDir Path work;
+
+  record Run(int exit, String output) {}
+
+  Run run(String... command) throws IOException, InterruptedException {
+    Path log = work.resolve("out.log");
+    Process p =
+        new ProcessBuilder(command)
+            .directory(HupdProcess.repoRoot().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly().waitFor();
+      throw new AssertionError(
+          String.join(" ", command)
+              + " did not finish within "
+              + TIMEOUT_SECONDS
+              + " s:\n"
+              + Files.readString(log, StandardCharsets.UTF_8));
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(out);
+    return new Run(p.exitValue(), out);
+  }
+
+  @Test
+  void unitVerifiesWithNoOutputAndPrintsItsExposure() throws Exception {
+    Run r = run(HupdProcess.repoRoot().resolve("systemd/check.sh").toString());
+
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output())
+        .contains("OK: systemd-analyze verify hupd.service: no output")
+        .containsPattern("Overall exposure level for hupd\\.service: \\d+\\.\\d")
+        .containsPattern("OK: exposure \\d+\\.\\d \\(limit \\d+\\.\\d\\)")
+        .doesNotContain("FAIL:");
+  }
+
+  @Test
+  void rpmLintsInstallsUpgradesKeepingTheEditedConfigAndErases() throws Exception {
+    List<Path> rpms;
+    try (var files = Files.list(HupdProcess.repoRoot().resolve("daemon/target/rpm"))) {
+      rpms =
+          files
+              .filter(f -> f.getFileName().toString().endsWith(".noarch.rpm"))
+              .sorted(Comparator.comparing((Path f) -> f.toFile().lastModified()).reversed())
+              .toList();
+    } catch (IOException e) {
+      rpms = List.of();
+    }
+    assertThat(rpms)
+        .as(
+            "daemon/target/rpm/hupd-*.noarch.rpm (the `rpm` profile builds it in `package` when"
+                + " /usr/bin/rpmbuild exists: run .ci/setup)")
+        .isNotEmpty();
+
+    // The newest: the one this build's `package` phase just wrote.
+    Run r = run(HupdProcess.repoRoot().resolve("rpm/check.sh").toString(), rpms.get(0).toString());
+
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output())
+        .contains("OK: rpmlint: 0 errors")
+        .contains("OK: files: launcher, hupd.jar")
+        .contains("OK: modes: /var/lib/hupd 0700, /etc/hupd/hupd.conf %config(noreplace)")
+        .contains("OK: scriptlets: post preset (first install)")
+        .contains("OK: install: files in place, systemctl daemon-reload + preset hupd.service")
+        .contains("OK: the installed launcher runs: hupd ")
+        .contains("edited hupd.conf kept, hupd.conf.rpmnew written, unit and state kept")
+        .contains("OK: erase: files gone, state kept")
+        .contains("OK: systemctl absent: install, upgrade, erase succeed")
+        .contains("OK: systemd not running: install, upgrade, erase succeed")
+        .contains("rpm/check.sh: all checks passed")
+        .doesNotContain("FAIL:");
+  }
+}
