@@ -3,13 +3,13 @@ package dev.hupd.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hupd.testing.HupdProcess;
+import dev.hupd.testing.ScriptRun;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,34 +26,13 @@ class PackagingIT {
 
   @TempDir Path work;
 
-  record Run(int exit, String output) {}
-
-  Run run(String... command) throws IOException, InterruptedException {
-    Path log = work.resolve("out.log");
-    Process p =
-        new ProcessBuilder(command)
-            .directory(HupdProcess.repoRoot().toFile())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly().waitFor();
-      throw new AssertionError(
-          String.join(" ", command)
-              + " did not finish within "
-              + TIMEOUT_SECONDS
-              + " s:\n"
-              + Files.readString(log, StandardCharsets.UTF_8));
-    }
-    String out = Files.readString(log, StandardCharsets.UTF_8);
-    System.out.println(out);
-    return new Run(p.exitValue(), out);
+  ScriptRun run(String... command) throws IOException, InterruptedException {
+    return ScriptRun.of(work, Duration.ofSeconds(TIMEOUT_SECONDS), command);
   }
 
   @Test
   void unitVerifiesWithNoOutputAndPrintsItsExposure() throws Exception {
-    Run r = run(HupdProcess.repoRoot().resolve("systemd/check.sh").toString());
+    ScriptRun r = run(HupdProcess.repoRoot().resolve("systemd/check.sh").toString());
 
     assertThat(r.exit()).as(r.output()).isZero();
     assertThat(r.output())
@@ -82,7 +61,8 @@ class PackagingIT {
         .isNotEmpty();
 
     // The newest: the one this build's `package` phase just wrote.
-    Run r = run(HupdProcess.repoRoot().resolve("rpm/check.sh").toString(), rpms.get(0).toString());
+    ScriptRun r =
+        run(HupdProcess.repoRoot().resolve("rpm/check.sh").toString(), rpms.get(0).toString());
 
     assertThat(r.exit()).as(r.output()).isZero();
     assertThat(r.output())
