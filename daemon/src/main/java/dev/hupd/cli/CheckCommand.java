@@ -9,11 +9,14 @@ import dev.hupd.host.BambooWiring;
 import dev.hupd.host.Configuration;
 import dev.hupd.host.Daemon;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -27,10 +30,35 @@ final class CheckCommand implements Callable<Integer> {
   @ParentCommand Main parent;
   @Spec CommandSpec spec;
 
+  @Option(
+      names = "--template",
+      paramLabel = "FILE",
+      description =
+          "Check the hupd parts of a CloudFormation template (JSON or YAML) instead: the cfn-hup"
+              + " and hupd files of its cfn-init, hook paths, toolchain manifest, rollout policy and"
+              + " IAM. Reads the file only.")
+  Path template;
+
+  @Option(
+      names = "--resource",
+      paramLabel = "LOGICAL_ID",
+      description =
+          "With --template: the resource whose Metadata holds AWS::CloudFormation::Init"
+              + " (default: every one that writes /etc/cfn/cfn-hup.conf).")
+  String resource;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (template != null) {
+      return TemplateReport.print(template, Optional.ofNullable(resource), out, err);
+    }
+    if (resource != null) {
+      err.println("--resource needs --template");
+      err.flush();
+      return Daemon.EXIT_USAGE;
+    }
     Configuration c;
     try {
       c = Configuration.load(parent.locations());

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -63,10 +64,26 @@ public record CfnHupConfig(
    * @throws ConfigException listing all problems found
    */
   public static CfnHupConfig load(Path directory) throws ConfigException {
+    return load(directory, Input.DISK);
+  }
+
+  /**
+   * As {@link #load(Path)}, from texts held in memory instead of the disk: {@code files} maps each
+   * file's path (e.g. {@code /etc/cfn/hooks.d/reloader.conf}) to its content, as cfn-init would
+   * write it. Used to check the files a CloudFormation template declares.
+   *
+   * @throws ConfigException listing all problems found
+   */
+  public static CfnHupConfig fromTexts(Path directory, Map<Path, String> files)
+      throws ConfigException {
+    return load(directory, new Texts(Map.copyOf(files)));
+  }
+
+  private static CfnHupConfig load(Path directory, Input input) throws ConfigException {
     List<ConfigProblem> problems = new ArrayList<>();
     List<ConfigProblem> warnings = new ArrayList<>();
-    MainConfig main = loadMain(directory.resolve("cfn-hup.conf"), problems, warnings);
-    List<HookDefinition> hooks = loadHooks(directory, problems, warnings);
+    MainConfig main = loadMain(directory.resolve("cfn-hup.conf"), input, problems, warnings);
+    List<HookDefinition> hooks = loadHooks(directory, input, problems, warnings);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems, warnings);
     }
@@ -75,16 +92,66 @@ public record CfnHupConfig(
 
   // ---- cfn-hup.conf ----
 
+  /** Where the files come from: the disk, or a template's texts. */
+  private interface Input {
+    Input DISK =
+        new Input() {
+          @Override
+          public boolean isFile(Path file) {
+            return Files.isRegularFile(file);
+          }
+
+          @Override
+          public List<Path> list(Path folder) throws IOException {
+            if (!Files.isDirectory(folder)) {
+              return List.of();
+            }
+            try (Stream<Path> list = Files.list(folder)) {
+              return list.sorted().filter(Files::isRegularFile).toList();
+            }
+          }
+
+          @Override
+          public void read(IniParser parser, Path file) {
+            parser.read(file);
+          }
+        };
+
+    boolean isFile(Path file);
+
+    /** The regular files directly in {@code folder}, sorted; empty when it does not exist. */
+    List<Path> list(Path folder) throws IOException;
+
+    void read(IniParser parser, Path file);
+  }
+
+  private record Texts(Map<Path, String> files) implements Input {
+    @Override
+    public boolean isFile(Path file) {
+      return files.containsKey(file);
+    }
+
+    @Override
+    public List<Path> list(Path folder) {
+      return files.keySet().stream().filter(p -> folder.equals(p.getParent())).sorted().toList();
+    }
+
+    @Override
+    public void read(IniParser parser, Path file) {
+      parser.read(file, files.get(file));
+    }
+  }
+
   private static MainConfig loadMain(
-      Path file, List<ConfigProblem> problems, List<ConfigProblem> warnings) {
-    if (!Files.isRegularFile(file)) {
+      Path file, Input input, List<ConfigProblem> problems, List<ConfigProblem> warnings) {
+    if (!input.isFile(file)) {
       problems.add(
           new ConfigProblem(
               file, 0, "", "main configuration not found", "a cfn-hup.conf with a [main] section"));
       return null;
     }
     IniParser parser = new IniParser();
-    parser.read(file);
+    input.read(parser, file);
     problems.addAll(parser.problems());
     warnings.addAll(parser.warnings());
     IniDocument doc = parser.document();
@@ -226,39 +293,34 @@ public record CfnHupConfig(
   // ---- hooks.conf + hooks.d ----
 
   private static List<HookDefinition> loadHooks(
-      Path directory, List<ConfigProblem> problems, List<ConfigProblem> warnings) {
+      Path directory, Input input, List<ConfigProblem> problems, List<ConfigProblem> warnings) {
     Path hooksConf = directory.resolve("hooks.conf");
     Path hooksDir = directory.resolve("hooks.d");
     List<Path> files = new ArrayList<>();
-    if (Files.isRegularFile(hooksConf)) {
+    if (input.isFile(hooksConf)) {
       files.add(hooksConf);
     }
-    if (Files.isDirectory(hooksDir)) {
-      try (Stream<Path> list = Files.list(hooksDir)) {
-        for (Path p : list.sorted().toList()) {
-          if (!Files.isRegularFile(p)) {
-            continue;
-          }
-          String name = p.getFileName().toString();
-          if (name.startsWith(".")
-              || name.startsWith("#")
-              || name.contains(".dpkg-")
-              || BACKUP_SUFFIXES.stream().anyMatch(name::endsWith)) {
-            warnings.add(
-                new ConfigProblem(
-                    p,
-                    0,
-                    "",
-                    "looks like a hidden or backup file; not loaded",
-                    "hook files such as name.conf"));
-            continue;
-          }
-          files.add(p);
+    try {
+      for (Path p : input.list(hooksDir)) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".")
+            || name.startsWith("#")
+            || name.contains(".dpkg-")
+            || BACKUP_SUFFIXES.stream().anyMatch(name::endsWith)) {
+          warnings.add(
+              new ConfigProblem(
+                  p,
+                  0,
+                  "",
+                  "looks like a hidden or backup file; not loaded",
+                  "hook files such as name.conf"));
+          continue;
         }
-      } catch (IOException e) {
-        problems.add(
-            new ConfigProblem(hooksDir, 0, "", "cannot list folder: " + e, "a readable folder"));
+        files.add(p);
       }
+    } catch (IOException e) {
+      problems.add(
+          new ConfigProblem(hooksDir, 0, "", "cannot list folder: " + e, "a readable folder"));
     }
     if (files.isEmpty()) {
       problems.add(
@@ -271,7 +333,7 @@ public record CfnHupConfig(
       return List.of();
     }
     IniParser parser = new IniParser();
-    files.forEach(parser::read);
+    files.forEach(f -> input.read(parser, f));
     problems.addAll(parser.problems());
     warnings.addAll(parser.warnings());
     List<HookDefinition> hooks = new ArrayList<>();

@@ -24,8 +24,12 @@ public record ConfigProblem(Path file, int line, String key, String message, Str
    */
   @Override
   public String toString() {
-    StringBuilder out = new StringBuilder();
-    out.append(file);
+    return format(file.toString(), line, key, message, expected);
+  }
+
+  /** {@code where[:line]: key: message (expected: …)}: how every problem hupd finds is printed. */
+  public static String format(String where, int line, String key, String message, String expected) {
+    StringBuilder out = new StringBuilder(where);
     if (line > 0) {
       out.append(':').append(line);
     }

@@ -214,6 +214,21 @@ public record HupdSettings(
     }
     IniParser parser = new IniParser();
     parser.read(file);
+    return read(parser, file, hostName);
+  }
+
+  /**
+   * Settings from text held in memory as if read from {@code file} (a template's {@code
+   * /etc/hupd/hupd.conf} entry); the default agent name is a stand-in, no name lookup happens.
+   */
+  public static HupdSettings fromText(Path file, String text) throws ConfigException {
+    IniParser parser = new IniParser();
+    parser.read(file, text);
+    return read(parser, file, () -> "(host name)");
+  }
+
+  private static HupdSettings read(IniParser parser, Path file, Supplier<String> hostName)
+      throws ConfigException {
     List<ConfigProblem> problems = new ArrayList<>(parser.problems());
     IniDocument doc = parser.document();
     Path base = file.toAbsolutePath().getParent();

@@ -90,6 +90,14 @@ public final class IniParser {
               "file is not valid UTF-8; read as ISO-8859-1",
               "UTF-8 text"));
     }
+    read(file, text);
+  }
+
+  /**
+   * Reads text already in memory (e.g. a file's content from a CloudFormation template) as if it
+   * were {@code file}: same line splitting, byte-order mark and syntax rules.
+   */
+  public void read(Path file, String text) {
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1);
       warnings.add(

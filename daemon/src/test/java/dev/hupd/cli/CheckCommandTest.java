@@ -90,4 +90,70 @@ class CheckCommandTest {
         .contains("warning:")
         .contains("[hupd] bamboo-agent-process");
   }
+
+  private static Path exampleTemplate() {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      Path t = d.resolve("examples/agent-fleet/template.yaml");
+      if (Files.isRegularFile(t)) {
+        return t;
+      }
+    }
+    throw new IllegalStateException("examples/agent-fleet/template.yaml not found");
+  }
+
+  @Test
+  void template_theExampleFleetPasses_withoutAnyCfnHupConfigurationOnThisHost() throws Exception {
+    CliRun run =
+        CliRun.of(
+            Map.of(),
+            "check",
+            "-c",
+            dir.resolve("absent").toString(),
+            "--template",
+            exampleTemplate().toString());
+
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.out())
+        .contains("resource: AgentLaunchTemplate (AWS::EC2::LaunchTemplate)")
+        .contains("iam: ssm:PutParameter allowed by")
+        .contains("OK: ");
+    assertThat(run.err()).doesNotContain("error:").contains("note: ");
+  }
+
+  @Test
+  void template_aBrokenHookExits78_namingTheTemplatePathAndTheLineInTheFile() throws Exception {
+    Path broken = dir.resolve("broken.yaml");
+    Files.writeString(
+        broken,
+        Files.readString(exampleTemplate())
+            .replace("triggers=post.add,post.update,post.remove", "triggers=post.chnage"));
+
+    CliRun run =
+        CliRun.of(
+            Map.of(),
+            "check",
+            "--template",
+            broken.toString(),
+            "--resource",
+            "AgentLaunchTemplate");
+
+    assertThat(run.code()).as(run.toString()).isEqualTo(78);
+    assertThat(run.err())
+        .contains(
+            "error: "
+                + broken
+                + ": Resources.AgentLaunchTemplate.Metadata.AWS::CloudFormation::Init.hupd.files."
+                + "/etc/cfn/hooks.d/bamboo-capabilities.conf:2: [bamboo-capabilities] triggers:"
+                + " unknown trigger 'post.chnage'")
+        .contains("1 problem(s) found.");
+  }
+
+  @Test
+  void template_anUnreadableTemplateExits78_andResourceAloneIsAUsageError() throws Exception {
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(bad, "Resources: [unclosed\n");
+
+    assertThat(CliRun.of(Map.of(), "check", "--template", bad.toString()).code()).isEqualTo(78);
+    assertThat(CliRun.of(Map.of(), "check", "--resource", "X").code()).isEqualTo(64);
+  }
 }
