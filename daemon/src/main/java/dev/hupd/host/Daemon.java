@@ -12,6 +12,7 @@ import dev.hupd.status.StatusBoard;
 import dev.hupd.status.StatusServer;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,6 +44,7 @@ public final class Daemon {
   private final LogLimiter limiter = new LogLimiter();
   private volatile Runner runner;
   private volatile StatusBoard board;
+  private volatile SystemdNotify notify = SystemdNotify.off();
 
   public Daemon(Configuration.Locations where, boolean verboseFlag, Map<String, String> env) {
     this.where = where;
@@ -67,6 +69,24 @@ public final class Daemon {
       Logging.setVerbose(verbose);
     }
     config.cfnHup().warnings().forEach(w -> log.warn("event=config.warning problem=\"{}\"", w));
+    if (!once) {
+      try {
+        notify = SystemdNotify.fromEnvironment(env, ProcessHandle.current().pid());
+      } catch (SystemdNotify.UnavailableException e) {
+        // Failing fast beats systemd waiting for a READY=1 that never comes (TimeoutStartSec).
+        log.error(
+            "event=systemd.notify-unavailable reason=\"{}\" hint=\"{}\"", e.getMessage(), e.hint());
+        return EXIT_CONFIG;
+      }
+    }
+    try {
+      return runLocked(config, once);
+    } finally {
+      notify.close();
+    }
+  }
+
+  private int runLocked(Configuration config, boolean once) {
     try (InstanceLock lock = InstanceLock.acquire(config.settings().stateDir())) {
       StateStore state =
           StateStore.open(config.settings().stateDir(), config.settings().cfnHupState());
@@ -101,7 +121,9 @@ public final class Daemon {
       Optional<StatusServer> status = StatusServers.start(config.settings().statusListen(), board);
       try {
         if (fleet) {
-          return new FleetLoop(config, state, wakeup, lock, pinned, () -> runner, env, board).run();
+          return new FleetLoop(
+                  config, state, wakeup, lock, pinned, () -> runner, env, board, notify)
+              .run();
         }
         return loop(state, lock);
       } finally {
@@ -160,9 +182,14 @@ public final class Daemon {
     long next = System.nanoTime() + first.toNanos();
     boolean ready = false;
     while (true) {
-      Wakeup.Reason reason = wakeup.await(Math.min(next, runner.bambooWake()));
+      long wake = Math.min(next, runner.bambooWake());
+      Wakeup.Reason reason = wakeup.await(notify.wakeBy(wake));
+      notify.keepAlive();
       if (reason == Wakeup.Reason.STOP) {
         break;
+      }
+      if (reason == Wakeup.Reason.TIMER && System.nanoTime() < wake) {
+        continue; // woken only for the watchdog
       }
       if (reason == Wakeup.Reason.TIMER && System.nanoTime() < next) {
         runner.bamboo().ifPresent(AgentLifecycle::tick); // registration only, not a pass
@@ -170,7 +197,9 @@ public final class Daemon {
         continue;
       }
       if (reason == Wakeup.Reason.RELOAD) {
+        notify.reloading();
         reload(state);
+        notify.ready("Ready: configuration reloaded");
       } else if (reason == Wakeup.Reason.CHANGED) {
         // let an editor finish writing (several events arrive for one save)
         wakeup.sleep(SETTLE);
@@ -196,6 +225,9 @@ public final class Daemon {
             "event=daemon.ready first_pass_ms={} actions={}",
             Duration.ofNanos(System.nanoTime() - started).toMillis(),
             report.actionsRun());
+        notify.ready("Ready: first pass done, " + report.actionsRun() + " actions");
+      } else {
+        notify.passDone(Instant.now(), report.actionsRun(), report.actionsFailed());
       }
       if (!lock.stillHeld()) {
         log.error(
@@ -314,6 +346,7 @@ public final class Daemon {
     if (b != null) {
       b.stopping();
     }
+    notify.stopping();
     if (r != null) {
       r.actions().stopWithin(grace);
     }

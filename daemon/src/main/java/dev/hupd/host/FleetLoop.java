@@ -51,6 +51,7 @@ final class FleetLoop {
   private final Supplier<Runner> runner;
   private final java.util.Map<String, String> env;
   private final StatusBoard board;
+  private final SystemdNotify notify;
 
   FleetLoop(
       Configuration config,
@@ -60,7 +61,8 @@ final class FleetLoop {
       PinnedSource pinned,
       Supplier<Runner> runner,
       java.util.Map<String, String> env,
-      StatusBoard board) {
+      StatusBoard board,
+      SystemdNotify notify) {
     this.config = config;
     this.state = state;
     this.wakeup = wakeup;
@@ -69,6 +71,7 @@ final class FleetLoop {
     this.runner = runner;
     this.env = env;
     this.board = board;
+    this.notify = notify;
   }
 
   int run() {
@@ -213,11 +216,13 @@ final class FleetLoop {
               agentId,
               agent.applied(),
               agent.holding());
+          notify.ready("Ready: fleet agent, revision " + agent.applied());
         }
         if (System.nanoTime() >= nextMaintenance && pinned.pinned() && !agent.switching()) {
           long started = System.nanoTime();
           PassReport report = runner.get().pipeline().runPass(wakeup::stopping);
           board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
+          notify.passDone(java.time.Instant.now(), report.actionsRun(), report.actionsFailed());
           log.debug(
               "event=pass.done mode=maintenance revision={} actions={} failed={}",
               agent.applied(),
@@ -240,13 +245,16 @@ final class FleetLoop {
           deadline = Math.min(deadline, nextMaintenance);
         }
         board.waiting(Duration.ofNanos(deadline - System.nanoTime()), state.snapshot());
-        Wakeup.Reason why = wakeup.await(deadline);
+        Wakeup.Reason why = wakeup.await(notify.wakeBy(deadline));
+        notify.keepAlive();
         if (why == Wakeup.Reason.STOP) {
           break;
         }
         if (why == Wakeup.Reason.RELOAD) {
+          notify.reloading();
           log.info(
               "event=config.reload-partial reason=\"fleet mode re-reads hooks at restart only\"");
+          notify.ready("Ready: fleet agent, revision " + agent.applied());
         }
       }
     } finally {
