@@ -306,6 +306,34 @@ class DaemonProcessIT {
     }
   }
 
+  /**
+   * {@code hupd run} on the agent-fleet example's local files copied into {@code work} (file
+   * source, 1 s polls, status server on an ephemeral loopback port), with {@code extraEnv}.
+   */
+  static HupdProcess runExample(Path work, Map<String, String> extraEnv) throws IOException {
+    Path example = HupdProcess.repoRoot().resolve("examples/agent-fleet");
+    copyTree(example.resolve("cfn"), work.resolve("cfn"));
+    copyTree(example.resolve("bin"), work.resolve("bin"));
+    copyTree(example.resolve("metadata"), work.resolve("metadata"));
+    Files.writeString(
+        work.resolve("hupd.conf"),
+        "[hupd]\nsource = file:metadata\nstate-dir = state\npoll-seconds = 1\n"
+            + "first-poll-splay = 0\nimport-cfn-hup-state = none\n"
+            + "imds-endpoint = http://127.0.0.1:1\nstatus-listen = 127.0.0.1:0\n");
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("PATH", work.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
+    env.put("HOME", work.toString());
+    env.put("AWS_EC2_METADATA_DISABLED", "true");
+    env.putAll(extraEnv);
+    return HupdProcess.start(
+        env,
+        "--config",
+        work.resolve("cfn").toString(),
+        "--settings",
+        work.resolve("hupd.conf").toString(),
+        "run");
+  }
+
   static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> walk = Files.walk(from)) {
       for (Path p : walk.toList()) {

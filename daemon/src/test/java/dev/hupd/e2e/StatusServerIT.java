@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,30 +35,11 @@ class StatusServerIT {
       Pattern.compile("event=status\\.listening address=127\\.0\\.0\\.1:(\\d+) ");
 
   @TempDir Path work;
-  final Path example = HupdProcess.repoRoot().resolve("examples/agent-fleet");
   final HttpClient http =
       HttpClient.newBuilder().connectTimeout(WAIT).proxy(HttpClient.Builder.NO_PROXY).build();
 
   HupdProcess start() throws IOException {
-    DaemonProcessIT.copyTree(example.resolve("cfn"), work.resolve("cfn"));
-    DaemonProcessIT.copyTree(example.resolve("bin"), work.resolve("bin"));
-    DaemonProcessIT.copyTree(example.resolve("metadata"), work.resolve("metadata"));
-    Files.writeString(
-        work.resolve("hupd.conf"),
-        "[hupd]\nsource = file:metadata\nstate-dir = state\npoll-seconds = 1\n"
-            + "first-poll-splay = 0\nimport-cfn-hup-state = none\n"
-            + "imds-endpoint = http://127.0.0.1:1\nstatus-listen = 127.0.0.1:0\n");
-    Map<String, String> env = new HashMap<>();
-    env.put("PATH", work.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
-    env.put("HOME", work.toString());
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    return HupdProcess.start(
-        env,
-        "--config",
-        work.resolve("cfn").toString(),
-        "--settings",
-        work.resolve("hupd.conf").toString(),
-        "run");
+    return DaemonProcessIT.runExample(work, Map.of());
   }
 
   int boundPort(HupdProcess hupd) throws InterruptedException {

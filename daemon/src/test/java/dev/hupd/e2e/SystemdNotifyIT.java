@@ -14,7 +14,6 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,29 +95,11 @@ class SystemdNotifyIT {
   }
 
   HupdProcess start(Path socket, Map<String, String> extraEnv) throws Exception {
-    Path example = HupdProcess.repoRoot().resolve("examples/agent-fleet");
-    DaemonProcessIT.copyTree(example.resolve("cfn"), work.resolve("cfn"));
-    DaemonProcessIT.copyTree(example.resolve("bin"), work.resolve("bin"));
-    DaemonProcessIT.copyTree(example.resolve("metadata"), work.resolve("metadata"));
-    Files.writeString(
-        work.resolve("hupd.conf"),
-        "[hupd]\nsource = file:metadata\nstate-dir = state\npoll-seconds = 1\n"
-            + "first-poll-splay = 0\nimport-cfn-hup-state = none\n"
-            + "imds-endpoint = http://127.0.0.1:1\nstatus-listen = 127.0.0.1:0\n");
     Map<String, String> env = new HashMap<>();
-    env.put("PATH", work.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
-    env.put("HOME", work.toString());
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
     env.put("NOTIFY_SOCKET", socket.toString());
     env.put("WATCHDOG_USEC", "400000");
     env.putAll(extraEnv);
-    return HupdProcess.start(
-        env,
-        "--config",
-        work.resolve("cfn").toString(),
-        "--settings",
-        work.resolve("hupd.conf").toString(),
-        "run");
+    return DaemonProcessIT.runExample(work, env);
   }
 
   @Test
