@@ -576,17 +576,7 @@ class AgentLifecycleTest {
     l.tick();
     assertThat(l.current()).isEqualTo(AgentState.DISABLED_BY_OPERATOR);
     Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
-    pass(
-        l,
-        b,
-        true,
-        () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    pass(l, b, true, activating(b));
     assertThat(onMaster().enabled()).isFalse();
     assertThat(capability("hupd.toolchain.jdk"))
         .as("capabilities still follow")
@@ -619,11 +609,7 @@ class AgentLifecycleTest {
         b,
         true,
         () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
+          activating(b).run();
           model.failAlways("", 500);
         });
     model.clearFaults();
@@ -658,17 +644,7 @@ class AgentLifecycleTest {
     assertThat(onMaster().enabled()).as("the switch has not run yet").isFalse();
     assertThat(l.current()).isEqualTo(AgentState.DISABLED_UNVERIFIED);
     assertThat(l.record().reason).contains("first pass");
-    pass(
-        l,
-        b,
-        true,
-        () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    pass(l, b, true, activating(b));
     assertThat(onMaster().enabled()).isTrue();
     assertThat(capability("hupd.toolchain.jdk")).isEqualTo(DIGEST_B);
   }
@@ -682,11 +658,7 @@ class AgentLifecycleTest {
         b,
         true,
         () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
+          activating(b).run();
           model.removeToken(FakeBambooModel.DEFAULT_TOKEN);
         });
     assertThat(l.current()).isEqualTo(AgentState.AUTH_FAILED);
@@ -742,17 +714,7 @@ class AgentLifecycleTest {
 
     Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
     int restartsBefore = agent.restarts;
-    pass(
-        l,
-        b,
-        true,
-        () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    pass(l, b, true, activating(b));
     byte[] second = Files.readAllBytes(file);
     assertThat(new String(second)).contains("system.jdk.JDK\\ 17=/opt/jdk-17.0.10");
     assertThat(agent.restarts).isEqualTo(restartsBefore + 1);
@@ -775,17 +737,7 @@ class AgentLifecycleTest {
     model.updateCapability(agentId(), "system.jdk.JDK 17", "/opt/old-jdk"); // set in the UI
     try (LogCapture logs = new LogCapture()) {
       Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
-      pass(
-          l,
-          b,
-          true,
-          () -> {
-            try {
-              activate(b);
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          });
+      pass(l, b, true, activating(b));
       assertThat(logs.lines(Level.WARN))
           .anyMatch(line -> line.contains("capability-overridden") && line.contains("JDK 17"));
     }
@@ -802,17 +754,7 @@ class AgentLifecycleTest {
     model.setBusy(agentId(), true);
     int restartsBefore = agent.restarts;
     Manifest b = manifest(DIGEST_B, "/opt/jdk-17.0.10");
-    pass(
-        l,
-        b,
-        true,
-        () -> {
-          try {
-            activate(b);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    pass(l, b, true, activating(b));
     assertThat(agent.restarts).isEqualTo(restartsBefore);
     assertThat(onMaster().enabled()).isFalse();
     model.setBusy(agentId(), false);
