@@ -103,18 +103,10 @@ done
 echo "OK: scriptlets: post preset (first install), preun disable --now (erase), postun try-restart (upgrade), daemon-reload"
 
 # ---- N+1: the same jars, release + 1, a changed default config ----------------------------
-version=$(q --qf '%{VERSION}')
-release=$(q --qf '%{RELEASE}')
-case $release in
-  *[!0-9]*) next="$release.1" ;;
-  *) next=$((release + 1)) ;;
-esac
-cp "$repo/rpm/hupd.conf" "$work/hupd-next.conf"
-echo "# (release $next: a changed default, to see the edited file kept and .rpmnew written)" \
-  >>"$work/hupd-next.conf"
-next_rpm=$("$repo/rpm/build.sh" --version "$version" --release "$next" --out "$work/next" \
-  --conf "$work/hupd-next.conf" | tail -1)
+next_rpm=$("$repo/rpm/build-next.sh" "$rpmfile" "$work/next" | tail -1)
 [ -f "$next_rpm" ] || fail "N+1 build failed"
+version=$(rpm -qp --qf '%{VERSION}' "$next_rpm" 2>/dev/null)
+next=$(rpm -qp --qf '%{RELEASE}' "$next_rpm" 2>/dev/null)
 echo "OK: built N+1: $(basename "$next_rpm")"
 
 # ---- 3./4. scratch roots ------------------------------------------------------------------
@@ -193,7 +185,7 @@ resetcalls "$R"
 rpmr "$R" -U --nodeps "$next_rpm"
 [ "$(cat "$R/etc/hupd/hupd.conf")" = "$edited" ] || fail "upgrade changed the edited config"
 [ -f "$R/etc/hupd/hupd.conf.rpmnew" ] || fail "upgrade wrote no hupd.conf.rpmnew"
-cmp -s "$R/etc/hupd/hupd.conf.rpmnew" "$work/hupd-next.conf" || fail ".rpmnew is not N+1's default"
+cmp -s "$R/etc/hupd/hupd.conf.rpmnew" "$work/next/hupd-next.conf" || fail ".rpmnew is not N+1's default"
 cmp -s "$R/usr/lib/systemd/system/hupd.service" "$repo/systemd/hupd.service" \
   || fail "the unit is missing or changed after the upgrade"
 present /usr/bin/hupd /usr/share/hupd/hupd.jar /var/lib/hupd/state.json

@@ -7,8 +7,8 @@
 #   systemd/check.sh [UNIT_FILE]      (default: systemd/hupd.service)
 #
 # verify checks that ExecStart=/ExecReload= binaries exist: it runs against a scratch root
-# holding a copy of this host's system units, the unit, /bin/kill and a stub /usr/bin/hupd
-# (or the real launcher when HUPD_LAUNCHER names one, e.g. from an RPM scratch root).
+# holding a copy of this host's system units, the unit, /bin/sh (ExecReload) and a stub
+# /usr/bin/hupd (or the real launcher when HUPD_LAUNCHER names one, e.g. from an RPM scratch root).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 unit=${1:-"$here/hupd.service"}
@@ -26,7 +26,8 @@ units=/usr/lib/systemd/system
 [ -d "$units" ] || units=/lib/systemd/system
 cp -a "$units" "$root/usr/lib/systemd/system"
 cp "$unit" "$root/usr/lib/systemd/system/$name"
-if [ -x /usr/bin/kill ]; then cp /usr/bin/kill "$root/usr/bin/kill"; else cp /bin/kill "$root/usr/bin/kill"; fi
+# ExecReload= runs /bin/sh (its built-in kill); verify only checks that the file is executable.
+cp -L /bin/sh "$root/usr/bin/sh"
 if [ -n "${HUPD_LAUNCHER:-}" ]; then
   cp "$HUPD_LAUNCHER" "$root/usr/bin/hupd"
 else

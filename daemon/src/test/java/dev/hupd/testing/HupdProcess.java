@@ -60,6 +60,31 @@ public final class HupdProcess implements AutoCloseable {
     return p;
   }
 
+  /**
+   * The newest {@code daemon/target/rpm/hupd-*.noarch.rpm}: the one this build's {@code package}
+   * phase wrote (the {@code rpm} profile builds it when {@code /usr/bin/rpmbuild} exists). Fails
+   * with a hint when there is none.
+   */
+  public static Path newestRpm() {
+    List<Path> rpms;
+    try (var files = Files.list(repoRoot().resolve("daemon/target/rpm"))) {
+      rpms =
+          files
+              .filter(f -> f.getFileName().toString().endsWith(".noarch.rpm"))
+              .sorted(
+                  java.util.Comparator.comparing((Path f) -> f.toFile().lastModified()).reversed())
+              .toList();
+    } catch (IOException e) {
+      rpms = List.of();
+    }
+    if (rpms.isEmpty()) {
+      throw new AssertionError(
+          "no daemon/target/rpm/hupd-*.noarch.rpm (the `rpm` profile builds it in `package` when"
+              + " /usr/bin/rpmbuild exists: run .ci/setup)");
+    }
+    return rpms.get(0);
+  }
+
   /** Starts {@code hupd ARGS} with exactly the given environment (plus nothing inherited). */
   public static HupdProcess start(Map<String, String> env, String... args) throws IOException {
     Path jar = repoRoot().resolve("daemon/target/hupd.jar");
