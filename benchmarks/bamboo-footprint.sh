@@ -90,15 +90,6 @@ bench_workdir hupd-bamboo-bench
 agent_homes=""
 fake_pid=""
 
-stop_agents() { # each installed agent by its script's stop (which kills only its own pid)
-  local h
-  for h in $agent_homes; do
-    if [ -x "$h/bin/bamboo-agent.sh" ]; then
-      timeout "$AGENT_STOP_TIMEOUT" "$h/bin/bamboo-agent.sh" stop >/dev/null 2>&1 || say "note: stopping the agent in $h failed"
-    fi
-  done
-  agent_homes=""
-}
 
 cleanup() {
   local rc=$?

@@ -262,3 +262,15 @@ bench_header() { # bench_header TITLE: a blank line, TITLE with the UTC time, th
   echo "machine: $(uname -sm), nproc=$(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
   echo "java:    $("$java_cmd" -version 2>&1 | head -n 1)"
 }
+
+# stop_agents: each fake Bamboo agent installed under a home in $agent_homes, by its script's own
+# stop (which stops only that agent's pid), within $AGENT_STOP_TIMEOUT seconds; empties the list.
+stop_agents() {
+  local h
+  for h in $agent_homes; do
+    if [ -x "$h/bin/bamboo-agent.sh" ]; then
+      timeout "$AGENT_STOP_TIMEOUT" "$h/bin/bamboo-agent.sh" stop >/dev/null 2>&1 || say "note: stopping the fake agent in $h failed"
+    fi
+  done
+  agent_homes=""
+}
