@@ -2,9 +2,11 @@ package dev.hupd.host;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -58,6 +60,8 @@ final class NotifySocket implements SystemdNotify.Transport {
         new Bootstrap()
             .group(group)
             .channel(EpollDomainDatagramChannel.class)
+            // A few short datagrams a minute: no pooled arenas (their chunks would stay resident).
+            .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             .handler(new ChannelInboundHandlerAdapter())
             .connect(target)
             .awaitUninterruptibly();
