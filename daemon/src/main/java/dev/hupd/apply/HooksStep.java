@@ -187,7 +187,8 @@ public final class HooksStep implements PassStep {
     ActionResult result =
         runner.run(
             new ActionRequest(
-                hook.name(), hook.action(), hook.runas(), environment(path, old, now), timeout));
+                hook.name(), hook.action(), hook.runas(), environment(path, old, now), timeout),
+            context::progress);
     context.report().actionRun(result.succeeded());
     if (result.succeeded()) {
       log.info(

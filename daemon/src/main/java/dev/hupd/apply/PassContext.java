@@ -18,14 +18,26 @@ public final class PassContext {
   private final MetadataSource source;
   private final StateStore state;
   private final BooleanSupplier stopping;
+  private final Runnable progress;
   private final PassReport report = new PassReport();
   private final Map<String, Object> cache = new HashMap<>();
   private final Map<Class<?>, Object> attachments = new HashMap<>();
 
   public PassContext(MetadataSource source, StateStore state, BooleanSupplier stopping) {
+    this(source, state, stopping, () -> {});
+  }
+
+  /**
+   * @param progress called by steps while they wait on bounded work (an action, a pull, a verify, a
+   *     drain), so that the daemon can tell systemd the pass is alive; cheap and rate-limited by
+   *     the callee
+   */
+  public PassContext(
+      MetadataSource source, StateStore state, BooleanSupplier stopping, Runnable progress) {
     this.source = source;
     this.state = state;
     this.stopping = stopping;
+    this.progress = progress;
   }
 
   /** Reads a resource, at most once per pass. */
@@ -64,6 +76,15 @@ public final class PassContext {
 
   /** True once hupd has been asked to stop: steps must not start new work. */
   public boolean stopping() {
+    progress.run();
     return stopping.getAsBoolean();
+  }
+
+  /**
+   * The pass is still working: a step calls this while it waits on work whose own deadline bounds
+   * it (each slice of an action's wait, each line of a pull, each slice of a verify or a drain).
+   */
+  public void progress() {
+    progress.run();
   }
 }

@@ -25,7 +25,15 @@ public final class Pipeline {
   }
 
   public PassReport runPass(BooleanSupplier stopping) {
-    PassContext context = new PassContext(source, state, stopping);
+    return runPass(stopping, () -> {});
+  }
+
+  /**
+   * One pass; {@code progress} is called whenever a step shows it is still working (see {@link
+   * PassContext#progress}).
+   */
+  public PassReport runPass(BooleanSupplier stopping, Runnable progress) {
+    PassContext context = new PassContext(source, state, stopping, progress);
     if (gate != PassGate.NONE) {
       boolean disruptive = false;
       for (PassStep step : steps) {

@@ -830,7 +830,7 @@ public final class AgentLifecycle implements PassGate {
             "event=bamboo.drain agent_id={} reason=\"disabled by someone else; stays disabled\"",
             id);
       }
-      Decision d = waitIdle(id);
+      Decision d = waitIdle(id, context);
       if (d instanceof Decision.Skip && record.pendingEnable) {
         record.switchPending = true;
         save();
@@ -852,7 +852,7 @@ public final class AgentLifecycle implements PassGate {
     }
   }
 
-  private Decision waitIdle(long id) throws BambooException {
+  private Decision waitIdle(long id, PassContext context) throws BambooException {
     Duration limit = settings.drainTimeout();
     if (drainLimit.isPresent() && drainLimit.get().compareTo(limit) < 0) {
       limit = drainLimit.get();
@@ -910,6 +910,7 @@ public final class AgentLifecycle implements PassGate {
       if (left.compareTo(nap) < 0) {
         nap = left;
       }
+      context.progress(); // waiting for the build, within the drain limit
       if (!sleeper.sleep(nap)) {
         return new Decision.Skip("hupd is stopping");
       }

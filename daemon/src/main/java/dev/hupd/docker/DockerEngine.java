@@ -136,6 +136,16 @@ public final class DockerEngine implements AutoCloseable {
    */
   public ImageInfo pull(ImageRef ref, Optional<RegistryAuth> auth, Duration timeout)
       throws DockerException {
+    return pull(ref, auth, timeout, () -> {});
+  }
+
+  /**
+   * {@link #pull(ImageRef, Optional, Duration)}, calling {@code progress} for each progress line
+   * the daemon streams.
+   */
+  public ImageInfo pull(
+      ImageRef ref, Optional<RegistryAuth> auth, Duration timeout, Runnable progress)
+      throws DockerException {
     String action = "pull " + ref;
     long started = System.nanoTime();
     String path = "/images/create" + query("fromImage", ref.fromImage(), "tag", ref.tagOrDigest());
@@ -143,7 +153,16 @@ public final class DockerEngine implements AutoCloseable {
         auth.map(a -> Map.of("X-Registry-Auth", a.header())).orElse(Map.of());
     Call call = Call.of(action, "POST", path, timeout).withHeaders(headers).forPull();
 
-    Optional<String> error = exchange(call, r -> ProgressStream.read(r.body(), this::logPull));
+    Optional<String> error =
+        exchange(
+            call,
+            r ->
+                ProgressStream.read(
+                    r.body(),
+                    line -> {
+                      progress.run();
+                      logPull(line);
+                    }));
     if (error.isPresent()) {
       String message = error.get();
       throw new DockerException(

@@ -78,6 +78,14 @@ public final class ActionRunner {
   }
 
   public ActionResult run(ActionRequest request) {
+    return run(request, () -> {});
+  }
+
+  /**
+   * Runs the action; {@code waiting} is called every 100 ms while it runs (the wait is bounded by
+   * the action's timeout and the stop grace), so that the caller can show it is alive.
+   */
+  public ActionResult run(ActionRequest request, Runnable waiting) {
     long start = System.nanoTime();
     List<String> command = new ArrayList<>();
     Map<String, String> env = new HashMap<>(baseEnvironment);
@@ -137,6 +145,7 @@ public final class ActionRunner {
     ActionResult.Outcome forced = null;
     try {
       while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
+        waiting.run();
         long now = System.nanoTime();
         if (now - deadline > 0) {
           forced = ActionResult.Outcome.TIMED_OUT;

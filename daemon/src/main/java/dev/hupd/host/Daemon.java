@@ -198,8 +198,11 @@ public final class Daemon {
       }
       if (reason == Wakeup.Reason.RELOAD) {
         notify.reloading();
-        reload(state);
-        notify.ready("Ready: configuration reloaded");
+        notify.ready(
+            reload(state)
+                ? "Ready: configuration reloaded"
+                : "Ready: reload rejected (invalid configuration, see the log); previous"
+                    + " configuration kept");
       } else if (reason == Wakeup.Reason.CHANGED) {
         // let an editor finish writing (several events arrive for one save)
         wakeup.sleep(SETTLE);
@@ -211,7 +214,7 @@ public final class Daemon {
       }
       long started = System.nanoTime();
       board.busy();
-      PassReport report = runner.pipeline().runPass(wakeup::stopping);
+      PassReport report = runner.pipeline().runPass(wakeup::stopping, notify::progress);
       board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
       log.debug(
           "event=pass.done duration_ms={} actions={} read_errors={} step_errors={}",
@@ -273,7 +276,8 @@ public final class Daemon {
     r.bamboo().get().stop(scaleIn, wakeup::sleepWhileStopping);
   }
 
-  private void reload(StateStore state) {
+  /** Re-reads every configuration file; false (and the old one kept) when it is not valid. */
+  private boolean reload(StateStore state) {
     log.info("event=config.reload");
     Configuration fresh;
     Runner built;
@@ -297,12 +301,12 @@ public final class Daemon {
       log.error(
           "event=config.reload-rejected reason=\"{}\" keeping=\"previous configuration\"",
           e.toString());
-      return;
+      return false;
     } catch (ConfigException e) {
       reportProblems(e);
       log.error(
           "event=config.reload-rejected reason=\"invalid configuration\" keeping=\"previous configuration\"");
-      return;
+      return false;
     }
     Runner old = runner;
     runner = built;
@@ -317,6 +321,7 @@ public final class Daemon {
         "event=config.reloaded hooks={} source=\"{}\"",
         fresh.cfnHup().hooks().size(),
         built.source().description());
+    return true;
   }
 
   private void installSignals() {

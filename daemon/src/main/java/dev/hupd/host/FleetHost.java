@@ -32,6 +32,7 @@ final class FleetHost implements Local {
   private final PinnedSource pinned;
   private final Supplier<Runner> runner;
   private final BooleanSupplier stopping;
+  private final Runnable progress;
   private final String agentId;
   private final StatusBoard board;
   private Optional<Outcome> outcome = Optional.empty();
@@ -41,8 +42,10 @@ final class FleetHost implements Local {
       PinnedSource pinned,
       Supplier<Runner> runner,
       BooleanSupplier stopping,
+      Runnable progress,
       String agentId,
       StatusBoard board) {
+    this.progress = progress;
     this.agentId = agentId;
     this.board = board;
     this.pinned = pinned;
@@ -77,7 +80,7 @@ final class FleetHost implements Local {
                         ? Optional.empty()
                         : Optional.of(gated.turnLease().dividedBy(2))));
     try {
-      report = r.pipeline().runPass(stopping);
+      report = r.pipeline().runPass(stopping, progress);
       board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
     } finally {
       actions.setPassEnvironment(Map.of());
@@ -147,6 +150,7 @@ final class FleetHost implements Local {
       if (problem.isEmpty() || System.nanoTime() >= deadline || stopping.getAsBoolean()) {
         return problem;
       }
+      progress.run();
       try {
         Thread.sleep(1_000);
       } catch (InterruptedException e) {

@@ -117,7 +117,8 @@ final class FleetLoop {
             }
           }
         };
-    FleetHost host = new FleetHost(pinned, runner, wakeup::stopping, agentId, board);
+    FleetHost host =
+        new FleetHost(pinned, runner, wakeup::stopping, notify::progress, agentId, board);
     boolean local = fleet.store() instanceof HupdSettings.Store.Dir;
     RolloutAgent agent =
         new RolloutAgent(
@@ -220,7 +221,7 @@ final class FleetLoop {
         }
         if (System.nanoTime() >= nextMaintenance && pinned.pinned() && !agent.switching()) {
           long started = System.nanoTime();
-          PassReport report = runner.get().pipeline().runPass(wakeup::stopping);
+          PassReport report = runner.get().pipeline().runPass(wakeup::stopping, notify::progress);
           board.passDone(report, Duration.ofNanos(System.nanoTime() - started));
           notify.passDone(java.time.Instant.now(), report.actionsRun(), report.actionsFailed());
           log.debug(
@@ -254,7 +255,10 @@ final class FleetLoop {
           notify.reloading();
           log.info(
               "event=config.reload-partial reason=\"fleet mode re-reads hooks at restart only\"");
-          notify.ready("Ready: fleet agent, revision " + agent.applied());
+          notify.ready(
+              "Ready: fleet agent, revision "
+                  + agent.applied()
+                  + " (reload: fleet mode re-reads its configuration only at a restart)");
         }
       }
     } finally {

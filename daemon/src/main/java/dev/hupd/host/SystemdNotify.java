@@ -17,6 +17,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SystemdNotify implements AutoCloseable {
 
+  /**
+   * Before READY, work that shows progress extends systemd's start timeout by this much (the first
+   * pass may run actions and pulls far longer than {@code TimeoutStartSec}); a pass that stops
+   * progressing lets the timeout run out.
+   */
+  static final Duration START_EXTENSION = Duration.ofMinutes(3);
+
+  /** How often the start timeout is extended while the first pass progresses. */
+  static final Duration EXTEND_EVERY = Duration.ofMinutes(1);
+
   /** STATUS= after a pass is sent at most this often; a newer text waits for the next wake. */
   static final Duration STATUS_GAP = Duration.ofSeconds(10);
 
@@ -48,6 +58,8 @@ public final class SystemdNotify implements AutoCloseable {
   private final long watchdogNanos;
   private final LongSupplier nanoClock;
   private long nextPing;
+  private long nextExtend;
+  private boolean readySent;
   private long lastStatus;
   private String pendingStatus;
   private boolean sendFailed;
@@ -57,6 +69,7 @@ public final class SystemdNotify implements AutoCloseable {
     this.watchdogNanos = watchdogNanos;
     this.nanoClock = nanoClock;
     this.nextPing = nanoClock.getAsLong();
+    this.nextExtend = nanoClock.getAsLong();
     this.lastStatus = nanoClock.getAsLong() - STATUS_GAP.toNanos();
   }
 
@@ -126,8 +139,30 @@ public final class SystemdNotify implements AutoCloseable {
     }
   }
 
+  /**
+   * Called, from the loop's thread, while a pass waits on work that its own deadline bounds (an
+   * action, a pull, a verify, a drain): WATCHDOG=1 when due, so that a pass with several long
+   * actions is not taken for a hung loop; before READY also EXTEND_TIMEOUT_USEC=, so that a long
+   * first pass is not taken for a failed start. A loop stuck outside such a wait sends neither.
+   */
+  public synchronized void progress() {
+    if (transport == null) {
+      return;
+    }
+    long now = nanoClock.getAsLong();
+    if (watchdogNanos > 0 && now - nextPing >= 0) {
+      send("WATCHDOG=1");
+      nextPing = now + watchdogNanos;
+    }
+    if (!readySent && now - nextExtend >= 0) {
+      send("EXTEND_TIMEOUT_USEC=" + START_EXTENSION.toNanos() / 1000);
+      nextExtend = now + EXTEND_EVERY.toNanos();
+    }
+  }
+
   /** The first good pass, or the end of a reload. */
   public synchronized void ready(String status) {
+    readySent = true;
     send(readyMessage(status));
     pendingStatus = null;
     lastStatus = nanoClock.getAsLong();

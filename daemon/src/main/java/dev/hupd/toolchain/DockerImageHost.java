@@ -78,6 +78,12 @@ public final class DockerImageHost implements ImageHost {
 
   @Override
   public LocalImage pull(String reference, Duration timeout) throws HostException {
+    return pull(reference, timeout, () -> {});
+  }
+
+  @Override
+  public LocalImage pull(String reference, Duration timeout, Runnable progress)
+      throws HostException {
     ImageRef ref;
     try {
       ref = ImageRef.parse(reference);
@@ -96,7 +102,7 @@ public final class DockerImageHost implements ImageHost {
       }
     }
     try {
-      return local(engine().pull(ref, auth, timeout));
+      return local(engine().pull(ref, auth, timeout, progress));
     } catch (DockerException e) {
       throw convert(e);
     }

@@ -41,6 +41,15 @@ public interface ImageHost {
   /** Pulls; when the reference pins a digest, the result is checked against it. */
   LocalImage pull(String reference, Duration timeout) throws HostException;
 
+  /**
+   * Pulls, calling {@code progress} as the registry's progress arrives (a host that cannot report
+   * progress pulls as {@link #pull(String, Duration)} does).
+   */
+  default LocalImage pull(String reference, Duration timeout, Runnable progress)
+      throws HostException {
+    return pull(reference, timeout);
+  }
+
   /** Builds {@code FROM <baseImageId>} plus {@code lines}, tagged {@code tag}; returns the id. */
   String build(String baseImageId, String lines, String tag, Duration timeout) throws HostException;
 

@@ -362,7 +362,7 @@ public final class ToolchainStep implements PassStep {
         pulled = local.get();
       } else {
         log.info("event=toolchain.pull name={} image={}", t.name(), t.image());
-        pulled = host.pull(t.image(), PULL_TIMEOUT);
+        pulled = host.pull(t.image(), PULL_TIMEOUT, context::progress);
       }
       // only what hupd brought onto the host is ever removed by it
       if (local.isEmpty() && !rec.owned().contains(pulled.id())) {

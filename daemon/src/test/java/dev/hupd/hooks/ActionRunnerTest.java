@@ -26,6 +26,23 @@ class ActionRunnerTest {
   }
 
   @Test
+  void whileAnActionRunsTheCallerHearsItIsStillWaitingAndNotOnceItEnded() throws Exception {
+    ActionRunner runner = new ActionRunner(env(), 022);
+    java.util.concurrent.atomic.AtomicInteger beats =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ActionResult r =
+        runner.run(
+            new ActionRequest(
+                "test-hook", "sleep 0.6", Optional.empty(), Map.of(), Duration.ofSeconds(10)),
+            beats::incrementAndGet);
+    assertThat(r.outcome()).isEqualTo(ActionResult.Outcome.SUCCEEDED);
+    int during = beats.get();
+    assertThat(during).as("one beat per 100 ms wait slice").isGreaterThanOrEqualTo(3);
+    Thread.sleep(300);
+    assertThat(beats.get()).as("nothing beats once the action ended").isEqualTo(during);
+  }
+
+  @Test
   void runsThroughShellAndReportsExitCode() {
     ActionRunner runner = new ActionRunner(env(), 022);
     assertThat(run(runner, "exit 0", Map.of(), Duration.ofSeconds(10)).outcome())

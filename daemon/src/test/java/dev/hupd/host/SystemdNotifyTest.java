@@ -68,6 +68,43 @@ class SystemdNotifyTest {
   }
 
   @Test
+  void progressInsideAPassPingsTheWatchdogAndExtendsTheStartUntilReady() {
+    SystemdNotify notify = new SystemdNotify(recorder, 2 * SECOND, now::get);
+    String extend = "EXTEND_TIMEOUT_USEC=" + SystemdNotify.START_EXTENSION.toNanos() / 1000;
+
+    notify.progress();
+    notify.progress(); // rate-limited: nothing new
+    assertThat(sent).containsExactly("WATCHDOG=1", extend);
+
+    now.addAndGet(2 * SECOND); // a long action: the watchdog is due again, the extension not yet
+    notify.progress();
+    assertThat(sent).containsExactly("WATCHDOG=1", extend, "WATCHDOG=1");
+
+    now.addAndGet(SystemdNotify.EXTEND_EVERY.toNanos());
+    notify.progress();
+    assertThat(sent).containsExactly("WATCHDOG=1", extend, "WATCHDOG=1", "WATCHDOG=1", extend);
+
+    notify.ready("Ready: first pass done, 2 actions");
+    sent.clear();
+    now.addAndGet(SystemdNotify.EXTEND_EVERY.toNanos());
+    notify.progress(); // after READY: keep-alives only, the start is over
+    assertThat(sent).containsExactly("WATCHDOG=1");
+  }
+
+  @Test
+  void progressWithoutWatchdogStillExtendsTheStartButSendsNothingOnceReady() {
+    SystemdNotify notify = new SystemdNotify(recorder, 0, now::get);
+    notify.progress();
+    assertThat(sent).singleElement().asString().startsWith("EXTEND_TIMEOUT_USEC=");
+    notify.ready("Ready");
+    sent.clear();
+    now.addAndGet(10 * SystemdNotify.EXTEND_EVERY.toNanos());
+    notify.progress();
+    assertThat(sent).isEmpty();
+    SystemdNotify.off().progress(); // off: a no-op, no transport to fail on
+  }
+
+  @Test
   void withoutWatchdogTheDeadlineIsKeptAndNothingIsPinged() {
     SystemdNotify notify = new SystemdNotify(recorder, 0, now::get);
     notify.keepAlive();
