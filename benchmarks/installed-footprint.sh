@@ -220,14 +220,14 @@ rpm_same_jar=no
 if [ -f "$jar" ] && cmp -s "$jar" "$root/usr/share/hupd/hupd.jar"; then rpm_same_jar=yes; fi
 [ "$rpm_same_jar" = yes ] || say "note: the RPM's hupd.jar differs from daemon/target/hupd.jar (an older package?); measuring the package"
 
-# HUPD_JAVA_OPTS as the unit sets it (Environment=HUPD_JAVA_OPTS=...), with its /var/lib/hupd
-# (Netty's native workdir) pointed at a temp folder; then HUPD_BENCH_EXTRA_OPTS.
+# HUPD_JAVA_OPTS as the unit sets it (Environment=HUPD_JAVA_OPTS=..., if any), then
+# HUPD_BENCH_EXTRA_OPTS. The unit's StateDirectory= becomes STATE_DIRECTORY=$work/var-lib-hupd,
+# where the launcher puts Netty's native library when NOTIFY_SOCKET is set, as under systemd.
 unit_opts=$(sed -n 's/^Environment=HUPD_JAVA_OPTS=//p' "$unit" | tail -n 1)
 netty_dir="$work/var-lib-hupd"
 mkdir -m 0700 "$netty_dir"
-java_opts=${unit_opts//\/var\/lib\/hupd/$netty_dir}
+java_opts=$unit_opts
 if [ -n "$extra_opts" ]; then java_opts="${java_opts:+$java_opts }$extra_opts"; fi
-case "$unit_opts" in *-Dio.netty.native.workdir=/var/lib/hupd*) ;; *) say "note: the unit sets no Netty workdir in HUPD_JAVA_OPTS ('$unit_opts')" ;; esac
 
 # WATCHDOG_USEC as systemd derives it from the unit's WatchdogSec (or --watchdog).
 unit_watchdog=$(sed -n 's/^WatchdogSec=//p' "$unit" | tail -n 1)
@@ -322,6 +322,7 @@ spawn_installed() {
     for kv in "${extra_env[@]}"; do export "${kv?}"; done
     if [ "$notify" = yes ]; then
       export NOTIFY_SOCKET="$notify_sock" WATCHDOG_USEC="$watchdog_usec" WATCHDOG_PID="$BASHPID"
+      export STATE_DIRECTORY="$netty_dir"
     fi
     PATH="$work/bin:$PATH" exec "$hupd_bin" "$@"
   ) </dev/null >>"$log" 2>&1 &
@@ -636,7 +637,7 @@ echo "rpm:     $(basename "$rpm_file") ($(date -u -r "$rpm_file" +%Y-%m-%dT%H:%M
 echo "hupd:    $hupd_version, run as \$work/root/usr/bin/hupd (the package's launcher)"
 echo "jvm:     $jvm_exe"
 echo "         $(short "$jvm_args")"
-echo "HUPD_JAVA_OPTS: $(short "$java_opts")  (the unit's '$unit_opts', /var/lib/hupd -> \$work/var-lib-hupd)"
+echo "HUPD_JAVA_OPTS: $(short "${java_opts:-none}")  (the unit's: '${unit_opts}'; with NOTIFY_SOCKET, STATE_DIRECTORY=\$work/var-lib-hupd)"
 echo "extra JVM options (HUPD_BENCH_EXTRA_OPTS): ${extra_opts:-none}"
 echo "extra environment (--env): ${extra_env[*]:-none}"
 echo "notify (B, C): NOTIFY_SOCKET=\$work/notify.sock, WATCHDOG_USEC=$watchdog_usec ($watchdog_from), WATCHDOG_PID=<the JVM>"

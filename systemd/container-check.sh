@@ -253,7 +253,7 @@ echo "$status_text" | grep -q -e '^Ready: first pass done, 1 actions$' -e '^Last
 echo "OK: a. activating for ${held}s (MainPID $pid) while the metadata was invalid JSON; active $((active_ms - ready_ms)) ms after event=daemon.ready (READY=1), hook marker written; StatusText=$status_text"
 cx grep -q ' /tmp tmpfs [^ ]*noexec' /proc/mounts || fail "/tmp is not noexec in the container"
 grep -q 'event=systemd.notify socket=' "$work/a.log" || fail "no event=systemd.notify"
-echo "OK: a. /tmp is noexec, yet Netty's epoll library loaded (unit's io.netty.native.workdir=/var/lib/hupd): event=systemd.notify"
+echo "OK: a. /tmp is noexec, yet Netty's epoll library loaded (the launcher's io.netty.native.workdir=\$STATE_DIRECTORY): event=systemd.notify"
 
 # idle RSS: about 10 s after ready
 active_at=$(now_ms)
