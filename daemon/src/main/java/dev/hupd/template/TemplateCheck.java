@@ -147,7 +147,46 @@ public final class TemplateCheck {
     cfnHup.ifPresent(c -> c.hooks().forEach(h -> checkHook(h, files)));
     checkManifest(id, settings);
     checkPolicy(id, settings);
+    checkSelfRestart(id);
     new IamCheck(template, intrinsics, problems, lines).check(id, needs(settings));
+  }
+
+  /**
+   * A restart trigger on the hupd service ({@code services: sysvinit|systemd: hupd: files:} and the
+   * like): cfn-init restarts hupd when it changed one of them, and when that cfn-init runs from
+   * hupd's own hook, the restart waits for hupd to stop while hupd waits for its action.
+   */
+  private void checkSelfRestart(String id) {
+    JsonNode init = resources.path(id).path("Metadata").path(INIT);
+    init.fields()
+        .forEachRemaining(
+            config -> {
+              for (String manager : new String[] {"sysvinit", "systemd"}) {
+                JsonNode service = config.getValue().path("services").path(manager).path("hupd");
+                for (String trigger : new String[] {"files", "sources", "packages", "commands"}) {
+                  if (service.path(trigger).size() > 0) {
+                    problems.add(
+                        TemplateProblem.warning(
+                            "Resources."
+                                + id
+                                + ".Metadata."
+                                + INIT
+                                + "."
+                                + config.getKey()
+                                + ".services."
+                                + manager
+                                + ".hupd."
+                                + trigger,
+                            "cfn-init restarts hupd when these change; run from hupd's own hook"
+                                + " (cfn-auto-reloader), the restart waits for hupd to stop while"
+                                + " hupd waits up to stop-timeout for cfn-init, then ends it and"
+                                + " runs it again",
+                            "no restart trigger on hupd; queue one instead with a commands:"
+                                + " entry `systemctl --no-block try-restart hupd.service`"));
+                  }
+                }
+              }
+            });
   }
 
   /** The cfn-hup and hupd files the resource's Init writes, resolved. */

@@ -64,6 +64,31 @@ class TemplateCheckTest {
   }
 
   @Test
+  void aCfnInitRestartTriggerOnHupd_isAWarningNamingTheTriggerAndTheQueuedRestart()
+      throws Exception {
+    TemplateCheck.Report r =
+        check(
+            exampleWith(
+                "              hupd:\n                enabled: true\n                ensureRunning: true\n",
+                "              hupd:\n                enabled: true\n                ensureRunning: true\n"
+                    + "                files:\n                  - /etc/hupd/hupd.conf\n"));
+
+    assertThat(errors(r)).isEmpty();
+    assertThat(r.problems())
+        .filteredOn(p -> p.severity() == Severity.WARNING)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.where())
+                  .isEqualTo(
+                      "Resources.AgentLaunchTemplate.Metadata.AWS::CloudFormation::Init.hupd"
+                          + ".services.sysvinit.hupd.files");
+              assertThat(p.message()).contains("waits up to stop-timeout");
+              assertThat(p.expected()).contains("systemctl --no-block try-restart hupd.service");
+            });
+  }
+
+  @Test
   void aBrokenHookFile_isAnErrorAtItsEntryAndLine() throws Exception {
     TemplateCheck.Report r =
         check(exampleWith("triggers=post.add,post.update,post.remove", "triggers=post.chnage"));
