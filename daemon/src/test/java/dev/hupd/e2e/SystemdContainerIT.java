@@ -24,11 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  * systemd, and runs hupd as the unit. It proves: the preset enables it and the install does not
  * start it; the unit stays "activating" while the first pass cannot read the metadata and turns
  * "active" only after hupd's READY=1 (with Netty's epoll library loaded despite the noexec {@code
- * /tmp}); {@code systemctl reload} makes the same process re-read {@code /etc/hupd/hupd.conf};
- * WATCHDOG=1 keeps a short {@code WatchdogSec} satisfied and a SIGSTOPped JVM is killed for the
- * watchdog and restarted; {@code systemctl stop} ends with exit status 0; {@code rpm -U} to release
- * N+1 keeps it enabled, restarts it and keeps the edited configuration and the state; {@code rpm
- * -e} stops and disables it and keeps the state.
+ * /tmp}, also when a drop-in sets {@code HUPD_JAVA_OPTS}); {@code systemctl reload} makes the same
+ * process re-read {@code /etc/hupd/hupd.conf}, and an invalid one is rejected (same process,
+ * "reload rejected" in the unit's status, the old configuration still applied); an invalid {@code
+ * hupd.conf} at start fails with exit status 78 and is not restarted; a first pass longer than
+ * {@code TimeoutStartSec} and a pass of two actions longer than {@code WatchdogSec} are neither
+ * timed out nor restarted, while a SIGSTOPped JVM is killed for the watchdog and restarted; {@code
+ * systemctl stop} ends with exit status 0, also while an action runs, which it lets finish; the
+ * installed unit has the shipped values (Type, NotifyAccess, WatchdogSec, the timeouts, KillMode,
+ * Restart, RestartPreventExitStatus, SuccessExitStatus); {@code rpm -U} to release N+1 keeps it
+ * enabled, restarts it and keeps the edited configuration and the state, leaves a stopped unit
+ * stopped and a disabled one disabled; {@code rpm -e} stops and disables it and keeps the state.
  *
  * <p>A second run on an RPM whose unit is {@code Type=simple} shows that the check fails when
  * systemd calls hupd active before READY=1. Both runs must leave no container behind.
@@ -84,23 +90,76 @@ class SystemdContainerIT {
         .containsPattern(
             "OK: b\\. systemctl reload: same MainPID \\d+ re-read hupd\\.conf"
                 + " \\(event=config\\.reloaded source=/srv/hupd-test/meta2")
-        .containsPattern("OK: c\\. WatchdogSec=4s: WATCHDOG=1 every 2 s kept MainPID \\d+ active")
         .containsPattern(
-            "OK: c\\. SIGSTOP of \\d+: systemd killed it for the watchdog .* started MainPID \\d+,"
+            "OK: b\\. systemctl reload with an unknown key in hupd\\.conf: rejected"
+                + " \\(event=config\\.reload-rejected, the journal names the file and key\\), same"
+                + " MainPID \\d+, active, StatusText=Ready: reload rejected \\.\\.\\.; the previous"
+                + " configuration still applied a change")
+        .containsPattern(
+            "OK: b\\. hupd\\.conf fixed, systemctl reload: event=config\\.reloaded,"
+                + " StatusText=Ready: configuration reloaded, same MainPID \\d+")
+        .contains(
+            "OK: c. a drop-in Environment=HUPD_JAVA_OPTS=-Xmx80m: active (READY=1),"
+                + " event=systemd.notify, the JVM has -Xmx80m and"
+                + " -Dio.netty.native.workdir=/var/lib/hupd; drop-in removed")
+        .containsPattern(
+            "OK: d\\. an invalid hupd\\.conf \\(stop-timeout = soon\\): systemctl start failed,"
+                + " exit status 78, failed and not restarted for \\d+s \\(RestartSec=5s, NRestarts"
+                + " \\d+\\), the journal names /etc/hupd/hupd\\.conf and stop-timeout")
+        .containsPattern(
+            "OK: e\\. TimeoutStartSec=6s and a 12 s action in the first pass: MainPID \\d+"
+                + " activating for \\d+ ms, then active after the action ended; no start timeout,"
+                + " NRestarts unchanged")
+        .containsPattern("OK: f\\. WatchdogSec=4s: WATCHDOG=1 every 2 s kept MainPID \\d+ active")
+        .containsPattern(
+            "OK: f\\. WatchdogSec=4s and one pass of two 5 s actions \\(\\d+ ms\\): both"
+                + " succeeded, same MainPID \\d+, no watchdog timeout, NRestarts unchanged")
+        .containsPattern(
+            "OK: f\\. SIGSTOP of \\d+: systemd killed it for the watchdog .* started MainPID \\d+,"
                 + " active")
-        .contains("OK: d. systemctl stop: Result=success, exited with status 0")
+        .contains("OK: g. systemctl stop: Result=success, exited with status 0")
         .containsPattern(
-            "OK: e\\. rpm -U to hupd-\\S+-\\S+\\.noarch: still enabled, try-restarted \\(MainPID"
+            "OK: g\\. systemctl stop while an 8 s action ran: the action was not killed"
+                + " \\(linger\\.end written \\d+ ms after the stop began, hook=linger"
+                + " event=action\\.succeeded\\), Result=success, exited with status 0")
+        .containsPattern(
+            "OK: i\\. rpm -U to hupd-\\S+-\\S+\\.noarch: still enabled, try-restarted \\(MainPID"
                 + " \\d+ -> \\d+\\), active, edited hupd\\.conf kept \\(\\.rpmnew written\\), state"
                 + " kept")
         .containsPattern(
-            "OK: f\\. rpm -e: stopped \\(process \\d+ gone\\), disabled \\(no wants symlink\\),"
+            "OK: i\\. rpm -U --oldpackage to hupd-\\S+ while disabled: still disabled \\(no wants"
+                + " symlink\\), still inactive")
+        .containsPattern(
+            "OK: i\\. rpm -U to hupd-\\S+ while stopped: still inactive, still enabled")
+        .containsPattern(
+            "OK: j\\. rpm -e: stopped \\(process \\d+ gone\\), disabled \\(no wants symlink\\),"
                 + " unit file gone, /var/lib/hupd/state\\.json kept")
         .containsPattern("MEASURE: idle RSS of the hupd JVM under systemd .*: \\d+ kB")
+        .containsPattern("MEASURE: the long first pass took \\d+ ms")
         .containsPattern("MEASURE: systemctl start to active \\(READY=1\\) took \\d+ ms")
         .containsPattern("MEASURE: systemctl stop took \\d+ ms")
+        .containsPattern("MEASURE: systemctl stop with the action running took \\d+ ms")
         .contains("systemd/container-check.sh: all checks passed")
         .doesNotContain("FAIL:");
+    // h: the shipped values, in whatever order systemctl show prints them.
+    String unit =
+        r.output()
+            .lines()
+            .filter(l -> l.startsWith("OK: h. the installed unit (no drop-ins): "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no OK: h. line:\n" + r.output()));
+    assertThat(List.of(unit.split(" ")))
+        .contains(
+            "Type=notify",
+            "NotifyAccess=main",
+            "WatchdogUSec=35min",
+            "TimeoutStartUSec=5min",
+            "TimeoutStopUSec=12min",
+            "KillMode=mixed",
+            "Restart=on-failure",
+            "RestartUSec=5s",
+            "SuccessExitStatus=143");
+    assertThat(unit).containsPattern("RestartPreventExitStatus=(64 78|78 64)( |$)");
     assertContainerRemoved(r);
   }
 
