@@ -1,11 +1,14 @@
 package dev.hupd.aws;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Authenticator;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -15,16 +18,23 @@ import java.util.Optional;
  * when the token call is answered 403/404/405. Never goes through a proxy. The endpoint is
  * configurable ({@code imds-endpoint}, else {@code AWS_EC2_METADATA_SERVICE_ENDPOINT}) so tests
  * point it at a loopback fake; {@code AWS_EC2_METADATA_DISABLED=true} turns it off.
+ *
+ * <p>On the JDK's {@link HttpURLConnection}, one request at a time on the caller's thread: connect
+ * and read timeouts of {@code timeout} each, no redirects, no caches, no credentials from a
+ * JVM-wide {@link Authenticator}, and each connection closed after its answer (no JDK keep-alive
+ * thread). The token PUT goes in fixed-length streaming mode ({@code Content-Length: 0}), so the
+ * JDK never sends it a second time on its own; this class's own attempts are the only retries.
  */
 public final class InstanceMetadata {
 
   public static final URI DEFAULT_ENDPOINT = URI.create("http://169.254.169.254");
   private static final int TRIES = 3;
+  private static final String TOKEN = "X-aws-ec2-metadata-token";
+  private static final String TOKEN_TTL = "X-aws-ec2-metadata-token-ttl-seconds";
 
   private final URI endpoint;
   private final boolean disabled;
   private final Duration timeout;
-  private volatile HttpClient http;
   private volatile String token;
   private volatile long tokenExpiresNanos;
   private volatile boolean v1Only;
@@ -73,25 +83,19 @@ public final class InstanceMetadata {
     IOException last = null;
     for (int attempt = 1; attempt <= TRIES; attempt++) {
       try {
-        HttpRequest.Builder req =
-            HttpRequest.newBuilder(URI.create(endpoint + "/latest/" + path)).timeout(timeout).GET();
         String t = token();
-        if (t != null) {
-          req.header("X-aws-ec2-metadata-token", t);
-        }
-        HttpResponse<String> resp =
-            client().send(req.build(), HttpResponse.BodyHandlers.ofString());
-        if (resp.statusCode() == 200) {
+        Answer resp = send("GET", "/latest/" + path, t == null ? null : TOKEN, t);
+        if (resp.status() == 200) {
           return Optional.of(resp.body());
         }
-        if (resp.statusCode() == 404) {
+        if (resp.status() == 404) {
           return Optional.empty();
         }
-        if (resp.statusCode() == 401) {
+        if (resp.status() == 401) {
           token = null; // expired or rejected: fetch a new one
         }
-        last = new IOException("instance metadata " + path + " answered HTTP " + resp.statusCode());
-      } catch (HttpTimeoutException e) {
+        last = new IOException("instance metadata " + path + " answered HTTP " + resp.status());
+      } catch (SocketTimeoutException e) {
         last = new IOException("instance metadata request timed out at " + endpoint, e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -113,14 +117,8 @@ public final class InstanceMetadata {
     IOException last = null;
     for (int attempt = 1; attempt <= TRIES; attempt++) {
       try {
-        HttpRequest req =
-            HttpRequest.newBuilder(URI.create(endpoint + "/latest/api/token"))
-                .timeout(timeout)
-                .header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
-                .PUT(HttpRequest.BodyPublishers.noBody())
-                .build();
-        HttpResponse<String> resp = client().send(req, HttpResponse.BodyHandlers.ofString());
-        int status = resp.statusCode();
+        Answer resp = send("PUT", "/latest/api/token", TOKEN_TTL, "21600");
+        int status = resp.status();
         if (status == 200) {
           token = resp.body().strip();
           tokenExpiresNanos = System.nanoTime() + Duration.ofHours(5).toNanos();
@@ -131,7 +129,7 @@ public final class InstanceMetadata {
           return null;
         }
         last = new IOException("IMDS token request answered HTTP " + status);
-      } catch (HttpTimeoutException e) {
+      } catch (SocketTimeoutException e) {
         last =
             new IOException(
                 "IMDS token request timed out at "
@@ -144,21 +142,48 @@ public final class InstanceMetadata {
     throw last;
   }
 
-  private HttpClient client() {
-    HttpClient c = http;
-    if (c == null) {
-      synchronized (this) {
-        if (http == null) {
-          http =
-              HttpClient.newBuilder()
-                  .proxy(HttpClient.Builder.NO_PROXY)
-                  .connectTimeout(timeout)
-                  .version(HttpClient.Version.HTTP_1_1)
-                  .build();
-        }
-        c = http;
-      }
+  /**
+   * One request, never through a proxy; the body is read only for a 200 (a token, a region, a
+   * credentials document). Not interruptible once sent, so an interrupt is honoured before sending;
+   * the timeouts bound the rest.
+   */
+  private Answer send(String method, String path, String header, String value)
+      throws IOException, InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
     }
-    return c;
+    HttpURLConnection c =
+        (HttpURLConnection) URI.create(endpoint + path).toURL().openConnection(Proxy.NO_PROXY);
+    try {
+      c.setAuthenticator(new Authenticator() {}); // no credentials; never a pooled connection
+      c.setUseCaches(false);
+      c.setInstanceFollowRedirects(false);
+      int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
+      c.setConnectTimeout(millis);
+      c.setReadTimeout(millis);
+      c.setRequestMethod(method);
+      c.setRequestProperty("Connection", "close");
+      if (header != null) {
+        c.setRequestProperty(header, value);
+      }
+      if (method.equals("PUT")) {
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(0);
+        try (OutputStream out = c.getOutputStream()) {
+          // no body: Content-Length: 0
+        }
+      }
+      int status = c.getResponseCode();
+      if (status != 200) {
+        return new Answer(status, "");
+      }
+      try (InputStream in = c.getInputStream()) {
+        return new Answer(status, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    } finally {
+      c.disconnect();
+    }
   }
+
+  private record Answer(int status, String body) {}
 }

@@ -4,31 +4,30 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hupd.bamboo.BambooException.Kind;
+import dev.hupd.bamboo.MasterExchange.Answer;
 import dev.hupd.config.BambooSettings;
 import dev.hupd.metadata.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProxySelector;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -36,15 +35,19 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's REST API (docs/bamboo.md §3) on the JDK's HTTP client: JSON both ways, a bearer
- * token, redirects never followed, one deadline per request. Only the status code decides an
- * outcome, never an error body. The client never retries, except once after a 401 with the token
- * re-read from its secret (a rotated token); callers own backoff.
+ * The master's REST API (docs/bamboo.md §3) on the JDK's {@code HttpURLConnection}: HTTP/1.1, JSON
+ * both ways, a bearer token, redirects never followed, one deadline per request from sending to the
+ * last byte of the answer. Only the status code decides an outcome, never an error body. The client
+ * never retries, except once after a 401 with the token re-read from its secret (a rotated token);
+ * callers own backoff. Each request runs on the client's one daemon worker thread while the caller
+ * waits with the deadline; the wire details are in {@link MasterExchange}.
  */
 public final class BambooClient implements AutoCloseable {
 
@@ -71,17 +74,22 @@ public final class BambooClient implements AutoCloseable {
   private final URI base;
   private final Secret token;
   private final Duration timeout;
-  private final ExecutorService executor;
-  private final HttpClient http;
+  private final Proxy proxy;
+  private final SSLSocketFactory caTrust;
+  private final ThreadFactory threads;
+  private ExecutorService worker; // guarded by this; replaced after an exchange is given up
+  private volatile SSLSocketFactory defaultTrust;
   private volatile boolean closed;
 
   private BambooClient(
-      URI base, Secret token, Duration timeout, ExecutorService executor, HttpClient http) {
+      URI base, Secret token, Duration timeout, Proxy proxy, SSLSocketFactory caTrust) {
     this.base = base;
     this.token = token;
     this.timeout = timeout;
-    this.executor = executor;
-    this.http = http;
+    this.proxy = proxy;
+    this.caTrust = caTrust;
+    this.threads = daemonThreads();
+    this.worker = oneDaemonThread(threads);
   }
 
   /**
@@ -91,7 +99,8 @@ public final class BambooClient implements AutoCloseable {
    *     with a loopback literal ({@code 127.x.x.x}, {@code ::1}, {@code localhost})
    * @param token the personal access token of a Bamboo global admin
    * @param proxy an {@code http://host:port} proxy; {@link BambooSettings#NO_PROXY} = direct; empty
-   *     = the JDK's default {@link ProxySelector} (JVM proxy properties)
+   *     = the JDK's default {@link java.net.ProxySelector} (JVM proxy properties), asked per
+   *     request
    * @param caFile PEM certificates trusted besides the JDK's default trust store
    * @param timeout deadline of each request, from sending to the last byte of the answer
    * @throws IllegalArgumentException when the URL, the proxy or the CA file is unusable
@@ -103,21 +112,10 @@ public final class BambooClient implements AutoCloseable {
       throw new IllegalArgumentException("bamboo-timeout must be positive, got " + timeout);
     }
     URI base = apiBase(baseUrl);
-    ExecutorService executor = oneDaemonThread();
-    HttpClient.Builder builder =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(CONNECT_TIMEOUT)
-            .executor(executor);
-    try {
-      proxy.ifPresent(p -> builder.proxy(proxySelector(p)));
-      caFile.ifPresent(f -> builder.sslContext(MasterTrust.withCaFile(f)));
-    } catch (RuntimeException e) {
-      executor.shutdownNow();
-      throw e;
-    }
-    return new BambooClient(base, token, timeout, executor, builder.build());
+    Proxy p = proxy.map(BambooClient::proxy).orElse(null);
+    SSLSocketFactory trust =
+        caFile.map(f -> MasterTrust.withCaFile(f).getSocketFactory()).orElse(null);
+    return new BambooClient(base, token, timeout, p, trust);
   }
 
   /** {@code GET /status}: the master's lifecycle state; anonymous, so no token is sent. */
@@ -202,18 +200,20 @@ public final class BambooClient implements AutoCloseable {
   }
 
   /**
-   * Stops the client's threads; calls made afterwards fail with {@link IllegalStateException}. The
-   * JDK client's selector thread ends once the client is unreachable.
+   * Stops the client's worker thread; calls made afterwards fail with {@link
+   * IllegalStateException}. The client keeps no connection open between calls.
    */
   @Override
   public void close() {
-    closed = true;
-    executor.shutdownNow();
+    synchronized (this) {
+      closed = true;
+      worker.shutdownNow();
+    }
   }
 
   private RemoteAgent toggle(long id, String action) throws BambooException {
     Call call = Call.of("PUT", agentPath(id) + "/" + action);
-    HttpResponse<String> response = exchange(call);
+    Answer response = exchange(call);
 
     if (!response.body().isBlank()) {
       return parse(call, response, BambooJson::agentInformation);
@@ -235,7 +235,7 @@ public final class BambooClient implements AutoCloseable {
     return parse(call, exchange(call), reader);
   }
 
-  private <T> T parse(Call call, HttpResponse<String> response, Function<JsonNode, T> reader)
+  private <T> T parse(Call call, Answer response, Function<JsonNode, T> reader)
       throws BambooException {
     try {
       return reader.apply(Json.MAPPER.readTree(response.body()));
@@ -247,11 +247,11 @@ public final class BambooClient implements AutoCloseable {
       throw failure(
           call,
           Kind.PROTOCOL,
-          response.statusCode(),
+          response.status(),
           "answered HTTP "
-              + response.statusCode()
+              + response.status()
               + " ("
-              + response.headers().firstValue("Content-Type").orElse("no content type")
+              + Objects.requireNonNullElse(response.contentType(), "no content type")
               + ") with a body hupd cannot use: "
               + detail
               + "; check bamboo-url",
@@ -260,12 +260,12 @@ public final class BambooClient implements AutoCloseable {
   }
 
   /** Sends the call; after a 401, re-reads the token once and sends it once more. */
-  private HttpResponse<String> exchange(Call call) throws BambooException {
+  private Answer exchange(Call call) throws BambooException {
     if (closed) {
-      throw new IllegalStateException("Bamboo client for " + base + " is closed");
+      throw closedError();
     }
-    HttpResponse<String> response = send(call, call.anonymous() ? null : token(call, false));
-    if (response.statusCode() == 401 && !call.anonymous()) {
+    Answer response = send(call, call.anonymous() ? null : token(call, false));
+    if (response.status() == 401 && !call.anonymous()) {
       log.debug(
           "event=bamboo.token.reread secret={} method={} path={}",
           token.name(),
@@ -290,14 +290,27 @@ public final class BambooClient implements AutoCloseable {
     }
   }
 
-  private HttpResponse<String> send(Call call, String bearer) throws BambooException {
+  private Answer send(Call call, String bearer) throws BambooException {
     long started = System.nanoTime();
+    long deadline = started + timeout.toNanos();
+    MasterExchange exchange = null;
     try {
-      HttpResponse<String> response = await(request(call, bearer));
-      logRequest(call, response.statusCode(), started, null);
+      exchange =
+          new MasterExchange(
+              URI.create(base + call.path()).toURL(),
+              call.method(),
+              body(call),
+              bearer,
+              proxy,
+              trust(),
+              deadline,
+              (int) CONNECT_TIMEOUT.toMillis(),
+              MAX_ANSWER);
+      Answer response = await(exchange, deadline);
+      logRequest(call, response.status(), started, null);
       return response;
     } catch (IOException e) {
-      BambooException failure = transportFailure(call, e);
+      BambooException failure = transportFailure(call, e, exchange != null && exchange.connected());
       logRequest(call, 0, started, failure.kind());
       throw failure;
     } catch (InterruptedException e) {
@@ -308,50 +321,96 @@ public final class BambooClient implements AutoCloseable {
   }
 
   /**
-   * Waits for the whole answer. The request's own timeout ends at the response headers; this
-   * deadline also covers a body that stalls.
+   * Runs the exchange on the worker thread and waits for the whole answer until the deadline. A
+   * timed-out or interrupted wait gives the exchange up: it is aborted (nothing more is sent, its
+   * connection is closed) and the worker thread is left to end on its own while later calls get a
+   * fresh one, so an exchange that cannot be stopped at once never delays the next call.
    */
-  private HttpResponse<String> await(HttpRequest request) throws IOException, InterruptedException {
-    CompletableFuture<HttpResponse<String>> future =
-        http.sendAsync(request, info -> new BoundedBody(MAX_ANSWER));
+  private Answer await(MasterExchange exchange, long deadlineNanos)
+      throws IOException, InterruptedException {
+    ExecutorService pool;
+    Future<Answer> future;
+    synchronized (this) {
+      if (closed) {
+        throw closedError();
+      }
+      pool = worker;
+      try {
+        future = pool.submit(exchange);
+      } catch (RejectedExecutionException e) {
+        throw closedError();
+      }
+    }
     try {
-      return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return future.get(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      future.cancel(true);
-      throw new HttpTimeoutException("no complete answer within " + timeout.toMillis() + " ms");
+      boolean connecting = !exchange.connected();
+      giveUp(pool, future, exchange);
+      throw new Deadline(
+          (connecting ? "no connection within " : "no complete answer within ")
+              + timeout.toMillis()
+              + " ms",
+          connecting);
     } catch (InterruptedException e) {
-      future.cancel(true);
+      giveUp(pool, future, exchange);
       throw e;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) {
         throw io;
       }
-      throw new IOException(String.valueOf(cause), cause);
+      // not the cause's message: a header check of the JDK would quote the header's value
+      throw new IOException("the exchange failed with " + cause.getClass().getName(), cause);
     }
   }
 
-  private HttpRequest request(Call call, String bearer) {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(base + call.path()))
-            .timeout(timeout)
-            .header("Accept", "application/json");
-    if (bearer != null) {
-      request.header("Authorization", "Bearer " + bearer);
+  private void giveUp(ExecutorService pool, Future<Answer> future, MasterExchange exchange) {
+    exchange.abort();
+    future.cancel(true);
+    synchronized (this) {
+      if (worker == pool && !closed) {
+        pool.shutdown(); // its thread ends with the given-up exchange
+        worker = oneDaemonThread(threads);
+      }
     }
+  }
+
+  private static byte[] body(Call call) {
     if (call.method().equals("GET")) {
-      return request.GET().build();
+      return null;
     }
-    request.header("Content-Type", "application/json");
-    HttpRequest.BodyPublisher body =
-        call.body() == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8);
-    return request.method(call.method(), body).build();
+    return call.body() == null ? new byte[0] : call.body().getBytes(StandardCharsets.UTF_8);
   }
 
-  private void checkStatus(Call call, HttpResponse<String> response) throws BambooException {
-    int status = response.statusCode();
+  /**
+   * The TLS sockets for an https master: {@code bamboo-ca-file}'s trust, else the JDK's default
+   * context, built at the first https call (an http master never loads TLS).
+   */
+  private SSLSocketFactory trust() throws SSLException {
+    if (caTrust != null) {
+      return caTrust;
+    }
+    if (!base.getScheme().equals("https")) {
+      return null;
+    }
+    SSLSocketFactory f = defaultTrust;
+    if (f == null) {
+      try {
+        f = SSLContext.getDefault().getSocketFactory();
+      } catch (NoSuchAlgorithmException e) {
+        throw new SSLException("the JDK has no default TLS context: " + e.getMessage(), e);
+      }
+      defaultTrust = f;
+    }
+    return f;
+  }
+
+  private IllegalStateException closedError() {
+    return new IllegalStateException("Bamboo client for " + base + " is closed");
+  }
+
+  private void checkStatus(Call call, Answer response) throws BambooException {
+    int status = response.status();
     if (status >= 200 && status < 300) {
       return;
     }
@@ -385,7 +444,7 @@ public final class BambooClient implements AutoCloseable {
       throw failure(call, Kind.SERVER_ERROR, status, "answered HTTP " + status, null);
     }
     if (status >= 300 && status < 400) {
-      String to = response.headers().firstValue("Location").map(l -> " to " + l).orElse("");
+      String to = response.location() == null ? "" : " to " + response.location();
       throw failure(
           call,
           Kind.PROTOCOL,
@@ -400,7 +459,7 @@ public final class BambooClient implements AutoCloseable {
     throw failure(call, Kind.PROTOCOL, status, "answered HTTP " + status, null);
   }
 
-  private BambooException transportFailure(Call call, IOException e) {
+  private BambooException transportFailure(Call call, IOException e, boolean connected) {
     if (e instanceof BoundedBody.TooLarge) {
       return failure(
           call,
@@ -409,8 +468,9 @@ public final class BambooClient implements AutoCloseable {
           e.getMessage() + "; check bamboo-url (is it a Bamboo master?)",
           e);
     }
-    if (e instanceof HttpTimeoutException) {
-      String what = e instanceof HttpConnectTimeoutException ? "connecting" : "waiting";
+    if (e instanceof SocketTimeoutException) {
+      boolean connecting = e instanceof Deadline d ? d.connecting : !connected;
+      String what = connecting ? "connecting" : "waiting";
       return failure(
           call,
           Kind.TIMEOUT,
@@ -429,7 +489,8 @@ public final class BambooClient implements AutoCloseable {
               + " bamboo-ca-file",
           e);
     }
-    String what = causedBy(e, ConnectException.class) ? "cannot connect" : "no answer";
+    String what =
+        !connected || causedBy(e, ConnectException.class) ? "cannot connect" : "no answer";
     return failure(
         call,
         Kind.UNREACHABLE,
@@ -474,7 +535,7 @@ public final class BambooClient implements AutoCloseable {
     return false;
   }
 
-  /** The first message along the cause chain (the JDK client often wraps a bare exception). */
+  /** The first message along the cause chain. */
   private static String rootMessage(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
@@ -585,9 +646,10 @@ public final class BambooClient implements AutoCloseable {
     }
   }
 
-  private static ProxySelector proxySelector(URI proxy) {
+  /** {@code bamboo-proxy} (or the AWS chain's choice) as the proxy of every request. */
+  private static Proxy proxy(URI proxy) {
     if (proxy.equals(BambooSettings.NO_PROXY)) {
-      return HttpClient.Builder.NO_PROXY;
+      return Proxy.NO_PROXY;
     }
     if (!"http".equalsIgnoreCase(proxy.getScheme())
         || proxy.getHost() == null
@@ -601,18 +663,17 @@ public final class BambooClient implements AutoCloseable {
               + (proxy.getPort() < 0 ? "" : ":" + proxy.getPort()));
     }
     int port = proxy.getPort() < 0 ? 80 : proxy.getPort();
-    return ProxySelector.of(InetSocketAddress.createUnresolved(proxy.getHost(), port));
+    return new Proxy(Proxy.Type.HTTP, InetSocketAddress.createUnresolved(proxy.getHost(), port));
   }
 
   /**
-   * The JDK client's executor: at most one daemon thread, gone after a minute idle. The client's
-   * tasks never block (callers wait on their own thread), and a daemon thread never keeps the JVM
-   * alive; the JDK's default would be an unbounded pool of non-daemon threads.
+   * The worker: at most one daemon thread, started by the first call and gone after a minute idle;
+   * a daemon thread never keeps the JVM alive. Callers make one call at a time and wait on their
+   * own thread.
    */
-  private static ExecutorService oneDaemonThread() {
+  private static ExecutorService oneDaemonThread(ThreadFactory threads) {
     ThreadPoolExecutor executor =
-        new ThreadPoolExecutor(
-            1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads());
+        new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
     executor.allowCoreThreadTimeOut(true);
     return executor;
   }
@@ -625,6 +686,16 @@ public final class BambooClient implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     };
+  }
+
+  /** The deadline of a request passed while waiting; connecting = no connection was up yet. */
+  private static final class Deadline extends SocketTimeoutException {
+    final boolean connecting;
+
+    Deadline(String message, boolean connecting) {
+      super(message);
+      this.connecting = connecting;
+    }
   }
 
   /** One request: method, path under the API root (query included), JSON body if any. */

@@ -2,19 +2,16 @@ package dev.hupd.bamboo;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Flow;
 
 /**
  * An answer body read as UTF-8 text up to a limit: a larger one (a misconfigured URL serving a
- * download, a hostile server) ends the request instead of filling hupd's small heap.
+ * download, a hostile server) ends the request instead of filling hupd's small heap. A declared
+ * {@code Content-Length} over the limit is refused before any byte is read; otherwise the bytes are
+ * counted as they arrive, so nothing past the limit is ever buffered.
  */
-final class BoundedBody implements HttpResponse.BodySubscriber<String> {
+final class BoundedBody {
 
   /** The answer was larger than the limit. */
   static final class TooLarge extends IOException {
@@ -23,50 +20,35 @@ final class BoundedBody implements HttpResponse.BodySubscriber<String> {
     }
   }
 
-  private final int limit;
-  private final CompletableFuture<String> result = new CompletableFuture<>();
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private Flow.Subscription subscription;
-
-  BoundedBody(int limit) {
-    this.limit = limit;
+  /** Checked between two reads; throws to stop reading (the exchange was given up). */
+  interface Guard {
+    void check() throws IOException;
   }
 
-  @Override
-  public CompletionStage<String> getBody() {
-    return result;
-  }
+  private BoundedBody() {}
 
-  @Override
-  public void onSubscribe(Flow.Subscription s) {
-    subscription = s;
-    s.request(Long.MAX_VALUE);
-  }
-
-  @Override
-  public void onNext(List<ByteBuffer> items) {
-    if (result.isDone()) {
-      return;
+  /**
+   * Reads {@code in} to its end.
+   *
+   * @param declaredLength the answer's {@code Content-Length}, or -1 when it has none
+   * @throws TooLarge when the body is, or is declared, larger than {@code limit} bytes
+   */
+  static String read(InputStream in, long declaredLength, int limit, Guard guard)
+      throws IOException {
+    if (declaredLength > limit) {
+      throw new TooLarge(limit);
     }
-    for (ByteBuffer b : items) {
-      if (out.size() + (long) b.remaining() > limit) {
-        subscription.cancel();
-        result.completeExceptionally(new TooLarge(limit));
-        return;
+    int expected = declaredLength >= 0 ? (int) declaredLength : 1024;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(expected, 64 << 10));
+    byte[] buffer = new byte[8192];
+    guard.check();
+    for (int n; (n = in.read(buffer)) >= 0; ) {
+      if (out.size() + (long) n > limit) {
+        throw new TooLarge(limit);
       }
-      byte[] bytes = new byte[b.remaining()];
-      b.get(bytes);
-      out.write(bytes, 0, bytes.length);
+      out.write(buffer, 0, n);
+      guard.check();
     }
-  }
-
-  @Override
-  public void onError(Throwable t) {
-    result.completeExceptionally(t);
-  }
-
-  @Override
-  public void onComplete() {
-    result.complete(out.toString(StandardCharsets.UTF_8));
+    return out.toString(StandardCharsets.UTF_8);
   }
 }
