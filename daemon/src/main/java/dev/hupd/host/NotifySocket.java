@@ -44,9 +44,12 @@ final class NotifySocket implements SystemdNotify.Transport {
       throw new SystemdNotify.UnavailableException(
           "Netty's epoll transport did not load: "
               + (cause == null ? "unknown reason" : cause.toString()),
-          "Netty unpacks its native library into io.netty.native.workdir (default java.io.tmpdir),"
-              + " which fails when /tmp is noexec: set -Dio.netty.native.workdir=/var/lib/hupd in"
-              + " HUPD_JAVA_OPTS (the unit does) and check that folder is writable");
+          "hupd ships Netty's native library for Linux on x86_64 and aarch64 (this machine: "
+              + System.getProperty("os.arch")
+              + "); Netty unpacks it into io.netty.native.workdir (default java.io.tmpdir),"
+              + " which fails when that folder is noexec: under systemd the launcher uses the"
+              + " unit's state directory; elsewhere set -Dio.netty.native.workdir=/var/lib/hupd in"
+              + " HUPD_JAVA_OPTS and check that folder is writable");
     }
     if (!path.startsWith("/") && !path.startsWith("@")) {
       throw new SystemdNotify.UnavailableException(
