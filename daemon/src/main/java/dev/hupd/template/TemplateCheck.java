@@ -53,6 +53,7 @@ public final class TemplateCheck {
   private final List<TemplateProblem> problems = new ArrayList<>();
   private final List<String> lines = new ArrayList<>();
   private final StandIns standIns = new StandIns();
+  private boolean settingsInvalid; // the hupd.conf entry is there but has errors (reported)
 
   TemplateCheck(JsonNode template, Intrinsics intrinsics) {
     this.template = template;
@@ -148,7 +149,32 @@ public final class TemplateCheck {
     checkManifest(id, settings);
     checkPolicy(id, settings);
     checkSelfRestart(id);
-    new IamCheck(template, intrinsics, problems, lines).check(id, needs(settings));
+    if (settingsInvalid) {
+      lines.add(
+          "iam: the calls hupd makes depend on /etc/hupd/hupd.conf; checked once its errors are"
+              + " fixed");
+    } else {
+      new IamCheck(template, intrinsics, problems, lines).check(id, needs(settings));
+    }
+  }
+
+  /** An image whose registry host is a reserved example or test domain (RFC 2606, RFC 6761). */
+  static boolean placeholderRegistry(String image) {
+    int slash = image.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String host = image.substring(0, slash).toLowerCase(java.util.Locale.ROOT);
+    int colon = host.indexOf(':');
+    if (colon >= 0) {
+      host = host.substring(0, colon);
+    }
+    for (String reserved : new String[] {"example.com", "example.net", "example.org"}) {
+      if (host.equals(reserved) || host.endsWith("." + reserved)) {
+        return true;
+      }
+    }
+    return host.endsWith(".example") || host.endsWith(".invalid") || host.endsWith(".test");
   }
 
   /**
@@ -282,6 +308,7 @@ public final class TemplateCheck {
       return Optional.of(s);
     } catch (ConfigException e) {
       e.problems().forEach(p -> problems.add(located(p, files, TemplateProblem.Severity.ERROR)));
+      settingsInvalid = true;
       return Optional.empty();
     }
   }
@@ -402,6 +429,19 @@ public final class TemplateCheck {
           try {
             Manifest parsed = Manifest.parse(intrinsics.tree(m.getValue(), new LinkedHashSet<>()));
             lines.add("toolchains: " + parsed.toolchains().size() + " (" + m.getKey() + ")");
+            parsed.toolchains().stream()
+                .filter(t -> placeholderRegistry(t.image()))
+                .forEach(
+                    t ->
+                        problems.add(
+                            TemplateProblem.warning(
+                                m.getKey() + "." + t.name(),
+                                "image "
+                                    + t.image()
+                                    + " is on a reserved example domain: no agent can pull it,"
+                                    + " so every switch to this manifest fails verification"
+                                    + " (and a canary with health.toolchains fails)",
+                                "an image in a registry your agents can pull")));
           } catch (Manifest.InvalidManifestException e) {
             e.problems()
                 .forEach(
@@ -453,6 +493,10 @@ public final class TemplateCheck {
       return Optional.empty();
     }
     String where = "Resources." + id + ".Metadata." + name;
+    if (settingsInvalid) {
+      // its keys are unknown until the errors above are fixed: check the Metadata, claim nothing
+      return Optional.of(Map.entry(where, node));
+    }
     problems.add(
         TemplateProblem.warning(
             where,

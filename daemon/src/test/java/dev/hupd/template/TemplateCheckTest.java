@@ -52,7 +52,13 @@ class TemplateCheckTest {
     TemplateCheck.Report r = check(example);
 
     assertThat(errors(r)).isEmpty();
-    assertThat(r.problems()).noneMatch(p -> p.severity() == Severity.WARNING);
+    // its two toolchain images are placeholders on registry.example.com, and say so
+    assertThat(r.problems())
+        .filteredOn(p -> p.severity() == Severity.WARNING)
+        .extracting(TemplateProblem::where)
+        .containsExactly(
+            "Resources.AgentLaunchTemplate.Metadata.Toolchains.jdk17",
+            "Resources.AgentLaunchTemplate.Metadata.Toolchains.node20");
     assertThat(String.join("\n", r.lines()))
         .contains("resource: AgentLaunchTemplate (AWS::EC2::LaunchTemplate)")
         .contains("hook cfn-auto-reloader-hook: path=")
@@ -75,7 +81,7 @@ class TemplateCheckTest {
 
     assertThat(errors(r)).isEmpty();
     assertThat(r.problems())
-        .filteredOn(p -> p.severity() == Severity.WARNING)
+        .filteredOn(p -> p.severity() == Severity.WARNING && p.where().contains(".services."))
         .singleElement()
         .satisfies(
             p -> {
@@ -86,6 +92,38 @@ class TemplateCheckTest {
               assertThat(p.message()).contains("waits up to stop-timeout");
               assertThat(p.expected()).contains("systemctl --no-block try-restart hupd.service");
             });
+  }
+
+  @Test
+  void placeholderRegistries_areReservedExampleAndTestDomainsOnly() {
+    assertThat(TemplateCheck.placeholderRegistry("registry.example.com/ci/x@sha256:00")).isTrue();
+    assertThat(TemplateCheck.placeholderRegistry("EXAMPLE.org:5000/x:1")).isTrue();
+    assertThat(TemplateCheck.placeholderRegistry("registry.corp.test/x:1")).isTrue();
+    assertThat(TemplateCheck.placeholderRegistry("123.dkr.ecr.eu-west-1.amazonaws.com/x:1"))
+        .isFalse();
+    assertThat(TemplateCheck.placeholderRegistry("myexample.com/x:1")).isFalse();
+    assertThat(TemplateCheck.placeholderRegistry("busybox:1")).isFalse();
+  }
+
+  @Test
+  void aTypoInTheHupdConfEntry_isOneErrorWithoutFalseWarningsOrAHalfIamCheck() throws Exception {
+    TemplateCheck.Report r =
+        check(
+            exampleWith(
+                "toolchains-path = Resources.AgentLaunchTemplate.Metadata.Toolchains",
+                "toolchain-path = Resources.AgentLaunchTemplate.Metadata.Toolchains"));
+
+    assertThat(errors(r))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.key()).contains("toolchain-path");
+              assertThat(p.message()).isEqualTo("unknown key");
+            });
+    assertThat(r.problems()).noneMatch(p -> p.message().contains("no /etc/hupd/hupd.conf entry"));
+    assertThat(String.join("\n", r.lines()))
+        .contains("iam: the calls hupd makes depend on /etc/hupd/hupd.conf")
+        .doesNotContain("iam: cloudformation:DescribeStackResource");
   }
 
   @Test
