@@ -178,11 +178,34 @@ public final class InstanceMetadata {
         return new Answer(status, "");
       }
       try (InputStream in = c.getInputStream()) {
-        return new Answer(status, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        return new Answer(status, readBounded(in, System.nanoTime() + timeout.toNanos()));
       }
     } finally {
       c.disconnect();
     }
+  }
+
+  /** The largest answer read: a token, a region or a credentials document is well under 4 KiB. */
+  static final int MAX_ANSWER = 64 * 1024;
+
+  /**
+   * The body, refused beyond {@link #MAX_ANSWER} and beyond the request's timeout as a whole (the
+   * read timeout alone bounds only each read, so a body trickling a byte at a time would not end).
+   */
+  static String readBounded(InputStream in, long deadlineNanos) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] buffer = new byte[4096];
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      out.write(buffer, 0, n);
+      if (out.size() > MAX_ANSWER) {
+        throw new IOException("instance metadata answer larger than " + MAX_ANSWER + " bytes");
+      }
+      if (System.nanoTime() - deadlineNanos > 0) {
+        throw new java.net.SocketTimeoutException("instance metadata answer not complete in time");
+      }
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   private record Answer(int status, String body) {}

@@ -60,8 +60,13 @@ public final class BambooClient implements AutoCloseable {
     MasterTrust.withCaFile(caFile);
   }
 
-  /** The largest answer read: every call hupd makes is answered in a few kilobytes. */
-  static final int MAX_ANSWER = 4 << 20;
+  /**
+   * The largest answer read: every call hupd makes is answered in a few kilobytes (a list of a
+   * thousand agents in a few hundred). The answer is parsed into a tree on a 64 MiB heap, and a
+   * hostile answer of nothing but empty objects costs ≈ 40 bytes of heap per byte: 1 MiB parses
+   * within it, 2 MiB did not (found in review).
+   */
+  static final int MAX_ANSWER = 1 << 20;
 
   /** How long a TCP (and proxy) connection may take, whatever the request timeout. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -499,8 +504,16 @@ public final class BambooClient implements AutoCloseable {
         e);
   }
 
+  /** Longest server-sent text quoted in a message (a body, a Location). */
+  static final int MAX_QUOTED = 400;
+
   private BambooException failure(Call call, Kind kind, int status, String why, Throwable cause) {
-    String message = "Bamboo " + call.method() + " " + base + call.path() + " failed: " + why;
+    // what the server sent back is quoted in `why`: never the token (it may echo it), never much
+    String shown = token.redact(why);
+    if (shown.length() > MAX_QUOTED) {
+      shown = shown.substring(0, MAX_QUOTED) + "… (" + shown.length() + " characters)";
+    }
+    String message = "Bamboo " + call.method() + " " + base + call.path() + " failed: " + shown;
     return new BambooException(kind, status, call.method(), call.path(), message, cause);
   }
 

@@ -150,10 +150,12 @@ final class MasterExchange implements Callable<MasterExchange.Answer> {
       String text =
           in == null ? "" : BoundedBody.read(in, c.getContentLengthLong(), limit, this::proceed);
       return new Answer(status, contentType, location, text);
-    } catch (IOException | RuntimeException e) {
-      closeSockets(); // before disconnect(), which would otherwise drain an unread body
-      throw e;
     } finally {
+      // Always close this exchange's own socket first: after an error, so that disconnect() does
+      // not drain an unread body; after an answer, because a server that ignores our
+      // Connection: close gets its connection pooled by the JDK as the body ends, where
+      // disconnect() no longer reaches it (an idle socket and a keep-alive thread; review).
+      closeSockets();
       c.disconnect();
     }
   }

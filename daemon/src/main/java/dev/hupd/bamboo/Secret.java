@@ -40,6 +40,17 @@ public final class Secret {
     return value;
   }
 
+  /**
+   * {@code text} with every occurrence of the cached value (if one was read) replaced by {@code
+   * ****}: for messages that quote what a server sent back, which may echo the token.
+   */
+  public synchronized String redact(String text) {
+    if (value == null || value.isEmpty() || text == null) {
+      return text;
+    }
+    return text.replace(value, "****");
+  }
+
   /** Reads the value again (after a 401, or on the refresh interval) and returns it. */
   public synchronized String refresh() throws SecretException {
     value = checked(reader.read());

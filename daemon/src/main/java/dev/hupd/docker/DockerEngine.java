@@ -228,6 +228,12 @@ public final class DockerEngine implements AutoCloseable {
    * @return the new image's id, {@code sha256:…}
    */
   public String build(String dockerfile, String tag, Duration timeout) throws DockerException {
+    return build(dockerfile, tag, timeout, () -> {});
+  }
+
+  /** {@link #build(String, String, Duration)}, calling {@code progress} for each build line. */
+  public String build(String dockerfile, String tag, Duration timeout, Runnable progress)
+      throws DockerException {
     String action = "build " + tag;
     long started = System.nanoTime();
     byte[] context =
@@ -238,7 +244,15 @@ public final class DockerEngine implements AutoCloseable {
 
     String[] id = {null};
     Optional<String> error =
-        exchange(call, r -> ProgressStream.read(r.body(), line -> buildLine(line, tag, id)));
+        exchange(
+            call,
+            r ->
+                ProgressStream.read(
+                    r.body(),
+                    line -> {
+                      progress.run();
+                      buildLine(line, tag, id);
+                    }));
     if (error.isPresent()) {
       String message = error.get();
       throw new DockerException(

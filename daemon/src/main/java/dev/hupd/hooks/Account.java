@@ -26,16 +26,19 @@ public record Account(String name, long uid, long gid, String home) {
             .redirectErrorStream(true)
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
             .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    // Wait first (a passwd line fits the pipe), so that a getent stuck on a hung directory
+    // service ends at the limit instead of blocking the read.
     try {
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("getent passwd " + name + " did not answer within 10 s");
       }
     } catch (InterruptedException e) {
+      p.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while looking up " + name, e);
     }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     if (p.exitValue() != 0 || out.isEmpty()) {
       return Optional.empty();
     }

@@ -193,7 +193,14 @@ final class FleetHost implements Local {
       pb.environment().put("HUPD_AGENT", agentId);
       pb.environment().put("HUPD_REVISION", Long.toString(current));
       Process proc = pb.start();
-      boolean done = proc.waitFor(p.healthTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      // in slices, telling systemd the loop is alive while the command runs within its timeout
+      long deadline = System.nanoTime() + p.healthTimeout().toNanos();
+      boolean done = false;
+      while (!done && System.nanoTime() - deadline < 0) {
+        progress.run();
+        long left = deadline - System.nanoTime();
+        done = proc.waitFor(Math.max(1, Math.min(100_000_000L, left)), TimeUnit.NANOSECONDS);
+      }
       if (!done) {
         proc.descendants().forEach(ProcessHandle::destroyForcibly);
         proc.destroyForcibly();

@@ -19,10 +19,12 @@ public final class SystemdNotify implements AutoCloseable {
 
   /**
    * Before READY, work that shows progress extends systemd's start timeout by this much (the first
-   * pass may run actions and pulls far longer than {@code TimeoutStartSec}); a pass that stops
-   * progressing lets the timeout run out.
+   * pass may run actions, pulls and builds far longer than {@code TimeoutStartSec}); a pass that
+   * stops progressing lets the timeout run out. It covers the longest wait that may be silent while
+   * bounded by its own deadline (a pull without progress lines: 30 min; a build step that prints
+   * nothing; a health command), as {@code WatchdogSec=35min} does after READY.
    */
-  static final Duration START_EXTENSION = Duration.ofMinutes(3);
+  static final Duration START_EXTENSION = Duration.ofMinutes(31);
 
   /** How often the start timeout is extended while the first pass progresses. */
   static final Duration EXTEND_EVERY = Duration.ofMinutes(1);

@@ -111,12 +111,20 @@ public final class DockerImageHost implements ImageHost {
   @Override
   public String build(String baseImageId, String lines, String tag, Duration timeout)
       throws HostException {
+    return build(baseImageId, lines, tag, timeout, () -> {});
+  }
+
+  @Override
+  public String build(
+      String baseImageId, String lines, String tag, Duration timeout, Runnable progress)
+      throws HostException {
     // FROM needs a name, so the base gets a temporary tag for the duration of the build
     String base = "hupd-build-base";
     String baseTag = baseImageId.replace("sha256:", "").substring(0, 12);
     try {
       engine().tag(baseImageId, base, baseTag);
-      return engine().build("FROM " + base + ":" + baseTag + "\n" + lines + "\n", tag, timeout);
+      return engine()
+          .build("FROM " + base + ":" + baseTag + "\n" + lines + "\n", tag, timeout, progress);
     } catch (DockerException e) {
       throw convert(e);
     } finally {

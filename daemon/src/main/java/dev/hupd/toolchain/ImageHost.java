@@ -53,6 +53,13 @@ public interface ImageHost {
   /** Builds {@code FROM <baseImageId>} plus {@code lines}, tagged {@code tag}; returns the id. */
   String build(String baseImageId, String lines, String tag, Duration timeout) throws HostException;
 
+  /** {@link #build(String, String, String, Duration)}, calling {@code progress} per build line. */
+  default String build(
+      String baseImageId, String lines, String tag, Duration timeout, Runnable progress)
+      throws HostException {
+    return build(baseImageId, lines, tag, timeout);
+  }
+
   /**
    * Runs the verify command in a fresh container that is always removed afterwards; stops early
    * (interrupted, no verdict) once {@code stopping} turns true.

@@ -387,7 +387,8 @@ public final class ToolchainStep implements PassStep {
                 pulled.id(),
                 t.build().get(),
                 repositoryPrefix + t.name() + ":candidate",
-                BUILD_TIMEOUT);
+                BUILD_TIMEOUT,
+                context::progress);
         rec = rec.withOwned(imageId);
         state.putDocument(DOCUMENT_PREFIX + t.name(), rec.toJson());
         buildMs = Duration.ofNanos(System.nanoTime() - b0).toMillis();

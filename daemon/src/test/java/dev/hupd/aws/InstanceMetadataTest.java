@@ -47,6 +47,44 @@ class InstanceMetadataTest {
   }
 
   @Test
+  void aBodyIsReadUpToItsLimitAndItsDeadline() throws Exception {
+    assertThat(
+            InstanceMetadata.readBounded(
+                new java.io.ByteArrayInputStream("eu-west-1".getBytes()),
+                System.nanoTime() + 1_000_000_000L))
+        .isEqualTo("eu-west-1");
+    byte[] huge = new byte[InstanceMetadata.MAX_ANSWER + 1];
+    assertThatThrownBy(
+            () ->
+                InstanceMetadata.readBounded(
+                    new java.io.ByteArrayInputStream(huge), System.nanoTime() + 1_000_000_000L))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("larger than");
+    // a trickle: every read returns a byte, but the whole answer is past its deadline
+    java.io.InputStream trickle =
+        new java.io.InputStream() {
+          @Override
+          public int read() {
+            return 'x';
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            try {
+              Thread.sleep(20);
+            } catch (InterruptedException e) {
+              throw new IOException(e);
+            }
+            b[off] = 'x';
+            return 1;
+          }
+        };
+    assertThatThrownBy(
+            () -> InstanceMetadata.readBounded(trickle, System.nanoTime() + 200_000_000L))
+        .isInstanceOf(java.net.SocketTimeoutException.class);
+  }
+
+  @Test
   void v2_putsForATokenOnceAndSendsItWithEachGet() throws Exception {
     imds.tokenMode(FakeInstanceMetadata.TokenMode.REQUIRED);
     InstanceMetadata client = client(Duration.ofSeconds(2));

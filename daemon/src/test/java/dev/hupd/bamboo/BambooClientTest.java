@@ -739,6 +739,30 @@ class BambooClientTest {
   }
 
   @Test
+  void aServerEchoingTheTokenNeverGetsItIntoAMessage_andQuotedTextIsCut() throws Exception {
+    ScriptedMaster master = master();
+    master.on(
+        "GET",
+        API + "/info",
+        Reply.json(200, "{\"headers\":{\"Authorization\":\"Bearer " + TOKEN + "\"}}"));
+    master.on(
+        "GET",
+        API + "/agent/7",
+        Reply.json(200, "{\"name\":\"" + "n".repeat(5000) + "\",\"echo\":\"" + TOKEN + "\"}"));
+    BambooClient client = client(master);
+
+    BambooException info =
+        org.junit.jupiter.api.Assertions.assertThrows(BambooException.class, client::info);
+    assertThat(info.getMessage()).doesNotContain(TOKEN).contains("Bearer ****");
+    BambooException agent =
+        org.junit.jupiter.api.Assertions.assertThrows(BambooException.class, () -> client.agent(7));
+    assertThat(agent.getMessage())
+        .doesNotContain(TOKEN)
+        .contains("characters)")
+        .hasSizeLessThan(BambooClient.MAX_QUOTED + 200);
+  }
+
+  @Test
   void anAnswerLargerThanTheLimitIsAProtocolErrorNotAnOutOfMemory() throws Exception {
     ScriptedMaster master = master();
     String huge = "{\"state\":\"" + "x".repeat(BambooClient.MAX_ANSWER) + "\"}";
@@ -747,6 +771,6 @@ class BambooClientTest {
         org.junit.jupiter.api.Assertions.assertThrows(
             BambooException.class, () -> client(master).status());
     assertThat(e.kind()).isEqualTo(BambooException.Kind.PROTOCOL);
-    assertThat(e.getMessage()).contains("larger than 4 MiB");
+    assertThat(e.getMessage()).contains("larger than 1 MiB");
   }
 }

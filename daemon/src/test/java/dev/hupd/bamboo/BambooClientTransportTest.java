@@ -249,7 +249,7 @@ class BambooClientTransportTest {
     BambooException e = catchBamboo(() -> client(server, GENEROUS).status());
 
     assertThat(e.kind()).isEqualTo(Kind.PROTOCOL);
-    assertThat(e.getMessage()).contains("larger than 4 MiB").contains("check bamboo-url");
+    assertThat(e.getMessage()).contains("larger than 1 MiB").contains("check bamboo-url");
     assertThat(since(started)).isLessThan(GENEROUS);
     assertThat(server.closedAfter(started)).as("the client hung up").isLessThan(GENEROUS);
     assertThat(sent.get()).isGreaterThan(BambooClient.MAX_ANSWER);
@@ -272,7 +272,7 @@ class BambooClientTransportTest {
     assertThat(small.status()).isEqualTo(503);
     assertThat(small.getMessage()).doesNotContain("maintenance");
     assertThat(huge.kind()).isEqualTo(Kind.PROTOCOL);
-    assertThat(huge.getMessage()).contains("larger than 4 MiB");
+    assertThat(huge.getMessage()).contains("larger than 1 MiB");
   }
 
   // --- never sent twice, never followed, never pooled ---------------------------------------
