@@ -153,16 +153,7 @@ public final class DockerEngine implements AutoCloseable {
         auth.map(a -> Map.of("X-Registry-Auth", a.header())).orElse(Map.of());
     Call call = Call.of(action, "POST", path, timeout).withHeaders(headers).forPull();
 
-    Optional<String> error =
-        exchange(
-            call,
-            r ->
-                ProgressStream.read(
-                    r.body(),
-                    line -> {
-                      progress.run();
-                      logPull(line);
-                    }));
+    Optional<String> error = progressCall(call, progress, this::logPull);
     if (error.isPresent()) {
       String message = error.get();
       throw new DockerException(
@@ -201,6 +192,21 @@ public final class DockerEngine implements AutoCloseable {
               + wanted);
     }
     return image.get();
+  }
+
+  /** A call answered with a progress stream: each line to {@code each}, after {@code progress}. */
+  private Optional<String> progressCall(
+      Call call, Runnable progress, java.util.function.Consumer<JsonNode> each)
+      throws DockerException {
+    return exchange(
+        call,
+        r ->
+            ProgressStream.read(
+                r.body(),
+                line -> {
+                  progress.run();
+                  each.accept(line);
+                }));
   }
 
   private void logPull(JsonNode line) {
@@ -243,16 +249,7 @@ public final class DockerEngine implements AutoCloseable {
         Call.of(action, "POST", path, timeout).withBody(Body.bytes("application/x-tar", context));
 
     String[] id = {null};
-    Optional<String> error =
-        exchange(
-            call,
-            r ->
-                ProgressStream.read(
-                    r.body(),
-                    line -> {
-                      progress.run();
-                      buildLine(line, tag, id);
-                    }));
+    Optional<String> error = progressCall(call, progress, line -> buildLine(line, tag, id));
     if (error.isPresent()) {
       String message = error.get();
       throw new DockerException(
