@@ -134,7 +134,7 @@ bench_repo="$REGISTRY/hupd-fp-$run" # where its image is pushed
 agent_homes=""
 hupd_pid=""
 docker_touched=no
-pushed_digest=""
+pushed_refs=() # what was pushed to the local registry (REGISTRY/REPO@DIGEST), removed at the end
 left_containers="-"
 left_images="-"
 hupd_left_containers="-"
@@ -146,31 +146,9 @@ dk() { timeout "$DOCKER_CMD_TIMEOUT" docker "$@"; }
 # itself; any left are counted), hupd's tags <toolchain-repository>/<tool>:* of each start, the image
 # (label dev.hupd.bench=<run>, reference 127.0.0.1:5000/hupd-fp-<run>/*) and the pushed manifest.
 docker_cleanup() {
-  local ids refs
   [ "$docker_touched" = yes ] || return 0
-  ids=$(dk ps -aq --filter "label=dev.hupd.verify=$tool" 2>/dev/null || true)
-  hupd_left_containers=$(printf '%s' "$ids" | grep -c . || true)
-  # shellcheck disable=SC2086
-  [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
-  refs=$(dk images --format '{{.Repository}}:{{.Tag}}' --filter "reference=hfp$run*/*" 2>/dev/null | grep -v '<none>' || true)
-  # shellcheck disable=SC2086
-  [ -z "$refs" ] || dk rmi $refs >/dev/null 2>&1 || true
-  ids=$({
-    dk images -q --no-trunc --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
-    dk images -q --no-trunc --filter "reference=$bench_repo/*" 2>/dev/null || true
-  } | sort -u)
-  # shellcheck disable=SC2086
-  [ -z "$ids" ] || dk rmi -f $ids >/dev/null 2>&1 || true
-  if [ -n "$pushed_digest" ]; then # the registry from .ci/docker-up runs with delete enabled
-    curl -fsS --noproxy '*' --max-time 10 -o /dev/null -X DELETE "http://$REGISTRY/v2/hupd-fp-$run/tool/manifests/$pushed_digest" 2>/dev/null || true
-    pushed_digest=""
-  fi
-  left_containers=$(dk ps -aq --filter "label=dev.hupd.verify=$tool" 2>/dev/null | wc -l)
-  left_images=$({
-    dk images -q --filter "reference=hfp$run*/*" 2>/dev/null || true
-    dk images -q --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
-    dk images -q --filter "reference=$bench_repo/*" 2>/dev/null || true
-  } | sort -u | wc -l)
+  bench_docker_cleanup "hfp$run*/*" "$tool"
+  hupd_left_containers=$verify_left
   docker_touched=cleaned
 }
 
@@ -330,16 +308,9 @@ spawn_installed() {
   started_pids="$started_pids $hupd_pid"
 }
 
-read_mem() { # read_mem PID: sets rss_anon rss_file rss_shmem (status) and pss pss_anon pss_file (smaps_rollup), KiB
+read_pss() { # read_pss PID: sets pss pss_anon pss_file (smaps_rollup, KiB; empty when unreadable); the Rss split comes from read_proc
   local key val rest
-  rss_anon=0 rss_file=0 rss_shmem=0 pss="" pss_anon="" pss_file=""
-  while read -r key val rest; do
-    case "$key" in
-      RssAnon:) rss_anon=$val ;;
-      RssFile:) rss_file=$val ;;
-      RssShmem:) rss_shmem=$val ;;
-    esac
-  done </proc/"$1"/status
+  pss="" pss_anon="" pss_file=""
   if [ -r /proc/"$1"/smaps_rollup ]; then
     while read -r key val rest; do
       case "$key" in
@@ -400,8 +371,8 @@ check_status_server() { # the status server must have bound a loopback address
 # idle_figures CFG: the idle window on the running hupd, then every after-idle figure into cfg_*
 idle_figures() {
   local cfg=$1
-  idle_window "$hupd_pid" "$idle" "$log"
-  read_mem "$hupd_pid"
+  idle_window "$hupd_pid" "$idle" "$log" # its last read_proc also sets rss_anon/rss_file/rss_shmem
+  read_pss "$hupd_pid"
   eval "${cfg}_rss=\$idle_rss ${cfg}_hwm=\$idle_hwm ${cfg}_threads=\$idle_threads"
   eval "${cfg}_cpu=\$idle_cpu_ticks ${cfg}_wall=\$idle_wall_us"
   eval "${cfg}_anon=\$rss_anon ${cfg}_file=\$rss_file ${cfg}_shmem=\$rss_shmem"
@@ -500,7 +471,7 @@ if [ "$toolchains" = yes ]; then
   dk push "$bench_repo/tool:v1" >>"$work/images.log" 2>&1 || { cat "$work/images.log" >&2; die "docker push to $REGISTRY failed"; }
   image_ref=$(dk image inspect --format '{{index .RepoDigests 0}}' "$bench_repo/tool:v1")
   case "$image_ref" in "$bench_repo/tool@sha256:"[0-9a-f]*) ;; *) die "unexpected digest reference '$image_ref'" ;; esac
-  pushed_digest=${image_ref#*@}
+  pushed_refs+=("$image_ref")
   dk rmi "$bench_repo/tool:v1" >>"$work/images.log" 2>&1 || die "could not remove the local tag $bench_repo/tool:v1"
 else
   say "    note: C runs WITHOUT its toolchain: $toolchain_note"

@@ -212,14 +212,17 @@ wait_log() {
 
 # ---------------------------------------------------------------- figures
 
-read_proc() { # read_proc PID: sets rss_kib hwm_kib threads cpu_ticks
+read_proc() { # read_proc PID: sets rss_kib hwm_kib threads cpu_ticks, and rss_anon rss_file rss_shmem (KiB)
   local key val rest stat fields
-  rss_kib=0 hwm_kib=0 threads=0
+  rss_kib=0 hwm_kib=0 threads=0 rss_anon=0 rss_file=0 rss_shmem=0
   while read -r key val rest; do
     case "$key" in
       VmRSS:) rss_kib=$val ;;
       VmHWM:) hwm_kib=$val ;;
       Threads:) threads=$val ;;
+      RssAnon:) rss_anon=$val ;;
+      RssFile:) rss_file=$val ;;
+      RssShmem:) rss_shmem=$val ;;
     esac
   done </proc/"$1"/status
   read -r stat </proc/"$1"/stat
@@ -273,4 +276,46 @@ stop_agents() {
     fi
   done
   agent_homes=""
+}
+
+# bench_docker_cleanup TAG_REFERENCE TOOLCHAIN...: removes what a run caused in Docker, with the
+# caller's dk(): verify containers labelled dev.hupd.verify=<each TOOLCHAIN> (hupd removes its own;
+# how many were left is counted into verify_left first), the tags matching TAG_REFERENCE (hupd's
+# tags of the toolchains), the images labelled dev.hupd.bench=$run or under $bench_repo, and the
+# manifests of pushed_refs (REGISTRY/REPO@DIGEST; the registry from .ci/docker-up runs with delete
+# enabled). Then counts what is still there into left_containers and left_images.
+bench_docker_cleanup() {
+  local tagref=$1 n ids refs r path
+  shift
+  verify_left=0
+  for n in "$@"; do
+    ids=$(dk ps -aq --filter "label=dev.hupd.verify=$n" 2>/dev/null || true)
+    verify_left=$((verify_left + $(printf '%s' "$ids" | grep -c . || true)))
+    # shellcheck disable=SC2086
+    [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
+  done
+  refs=$(dk images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$tagref" 2>/dev/null | grep -v '<none>' || true)
+  # shellcheck disable=SC2086
+  [ -z "$refs" ] || dk rmi $refs >/dev/null 2>&1 || true
+  ids=$({
+    dk images -q --no-trunc --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
+    dk images -q --no-trunc --filter "reference=$bench_repo/*" 2>/dev/null || true
+  } | sort -u)
+  # shellcheck disable=SC2086
+  [ -z "$ids" ] || dk rmi -f $ids >/dev/null 2>&1 || true
+  for r in "${pushed_refs[@]}"; do
+    path=${r#"$REGISTRY"/}
+    curl -fsS --noproxy '*' --max-time 10 -o /dev/null -X DELETE \
+      "http://$REGISTRY/v2/${path%@*}/manifests/${path#*@}" 2>/dev/null || true
+  done
+  pushed_refs=()
+  left_containers=0
+  for n in "$@"; do
+    left_containers=$((left_containers + $(dk ps -aq --filter "label=dev.hupd.verify=$n" 2>/dev/null | wc -l)))
+  done
+  left_images=$({
+    dk images -q --filter "reference=$tagref" 2>/dev/null || true
+    dk images -q --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
+    dk images -q --filter "reference=$bench_repo/*" 2>/dev/null || true
+  } | sort -u | wc -l)
 }

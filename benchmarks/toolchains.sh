@@ -109,7 +109,7 @@ bench_repo="$REGISTRY/hupd-bench-$run"
 names=()
 for i in $(seq 1 "$TOOLS"); do names+=("hb$run-t$i"); done
 docker_touched=no
-pushed_digests=() # "tN@sha256:..." for the registry clean-up
+pushed_refs=() # what was pushed (REGISTRY/REPO@DIGEST), for the registry clean-up
 
 bench_init_pause
 
@@ -122,35 +122,8 @@ dk() { # dk ARGS...: the docker CLI with a time limit
 # and label dev.hupd.bench=<run>), and the manifests pushed to the local registry. Best effort;
 # counts what is left in left_containers / left_images.
 docker_cleanup() {
-  local n ids refs d
   [ "$docker_touched" = yes ] || return 0
-  for n in "${names[@]}"; do
-    ids=$(dk ps -aq --filter "label=dev.hupd.verify=$n" 2>/dev/null || true)
-    # shellcheck disable=SC2086
-    [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
-  done
-  refs=$(dk images --format '{{.Repository}}:{{.Tag}}' --filter "reference=hupd/hb$run-*" 2>/dev/null || true)
-  # shellcheck disable=SC2086
-  [ -z "$refs" ] || dk rmi $refs >/dev/null 2>&1 || true
-  ids=$({
-    dk images -q --no-trunc --filter "reference=$bench_repo/*" 2>/dev/null || true
-    dk images -q --no-trunc --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
-  } | sort -u)
-  # shellcheck disable=SC2086
-  [ -z "$ids" ] || dk rmi -f $ids >/dev/null 2>&1 || true
-  for d in "${pushed_digests[@]}"; do # tN@sha256:...; the registry runs with delete enabled
-    curl -fsS --max-time 10 -o /dev/null -X DELETE "http://$REGISTRY/v2/hupd-bench-$run/${d%@*}/manifests/${d#*@}" 2>/dev/null || true
-  done
-  pushed_digests=()
-  left_containers=0
-  for n in "${names[@]}"; do
-    left_containers=$((left_containers + $(dk ps -aq --filter "label=dev.hupd.verify=$n" 2>/dev/null | wc -l)))
-  done
-  left_images=$({
-    dk images -q --filter "reference=hupd/hb$run-*" 2>/dev/null || true
-    dk images -q --filter "reference=$bench_repo/*" 2>/dev/null || true
-    dk images -q --filter "label=dev.hupd.bench=$run" 2>/dev/null || true
-  } | sort -u | wc -l)
+  bench_docker_cleanup "hupd/hb$run-*" "${names[@]}"
   docker_touched=cleaned
 }
 
@@ -255,7 +228,7 @@ publish() { # publish N TOOL VERSION: FROM base, RUN echo N > /version; push; re
   dk push "$ref" >>"$work/images.log" 2>&1 || { cat "$work/images.log" >&2; die "docker push of $ref failed"; }
   d=$(dk image inspect --format '{{index .RepoDigests 0}}' "$ref")
   case "$d" in "$bench_repo/$tool@sha256:"[0-9a-f]*) ;; *) die "unexpected digest reference '$d' for $ref" ;; esac
-  pushed_digests+=("$tool@${d#*@}")
+  pushed_refs+=("$d")
   dk rmi "$ref" >>"$work/images.log" 2>&1 || die "could not remove the local copy of $ref"
   if dk image inspect "$d" >/dev/null 2>&1; then die "$d is still local after 'docker rmi $ref'"; fi
   digest[$tool-$version]=$d
