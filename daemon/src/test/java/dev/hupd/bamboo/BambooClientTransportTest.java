@@ -83,14 +83,7 @@ class BambooClientTransportTest {
 
   @BeforeAll
   static void makeCertificates() throws Exception {
-    Path master =
-        TestKeyStores.selfSigned(certs.resolve("master.p12"), "127.0.0.1", "ip:127.0.0.1");
-    TestKeyStores.writePem(master, TestKeyStores.PASSWORD, certs.resolve("master.pem"));
-    masterTls = TestKeyStores.serverContext(master, TestKeyStores.PASSWORD);
-    Path other =
-        TestKeyStores.selfSigned(
-            certs.resolve("other.p12"), "bamboo.invalid", "dns:bamboo.invalid");
-    TestKeyStores.writePem(other, TestKeyStores.PASSWORD, certs.resolve("other.pem"));
+    masterTls = MasterCertificates.write(certs);
   }
 
   @AfterEach
