@@ -100,33 +100,34 @@ public final class TemplateCheck {
     return out;
   }
 
+  /** Each config of the resource's Init (not its configSets): template location → config. */
+  private Map<String, JsonNode> initConfigs(String id) {
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    String prefix = "Resources." + id + ".Metadata." + INIT + ".";
+    resources
+        .path(id)
+        .path("Metadata")
+        .path(INIT)
+        .fields()
+        .forEachRemaining(
+            config -> {
+              if (!config.getKey().equals("configSets")) {
+                out.put(prefix + config.getKey(), config.getValue());
+              }
+            });
+    return out;
+  }
+
   /** Every file of every config of the resource's Init: path → template location of the entry. */
   private Map<String, String> initFiles(String id) {
     Map<String, String> out = new LinkedHashMap<>();
-    JsonNode init = resources.path(id).path("Metadata").path(INIT);
-    init.fields()
-        .forEachRemaining(
-            config -> {
-              if (config.getKey().equals("configSets")) {
-                return;
-              }
-              config
-                  .getValue()
-                  .path("files")
-                  .fieldNames()
-                  .forEachRemaining(
-                      f ->
-                          out.put(
-                              f,
-                              "Resources."
-                                  + id
-                                  + ".Metadata."
-                                  + INIT
-                                  + "."
-                                  + config.getKey()
-                                  + ".files."
-                                  + f));
-            });
+    initConfigs(id)
+        .forEach(
+            (where, config) ->
+                config
+                    .path("files")
+                    .fieldNames()
+                    .forEachRemaining(f -> out.put(f, where + ".files." + f)));
     return out;
   }
 
@@ -183,26 +184,16 @@ public final class TemplateCheck {
    * hupd's own hook, the restart waits for hupd to stop while hupd waits for its action.
    */
   private void checkSelfRestart(String id) {
-    JsonNode init = resources.path(id).path("Metadata").path(INIT);
-    init.fields()
-        .forEachRemaining(
-            config -> {
+    initConfigs(id)
+        .forEach(
+            (where, config) -> {
               for (String manager : new String[] {"sysvinit", "systemd"}) {
-                JsonNode service = config.getValue().path("services").path(manager).path("hupd");
+                JsonNode service = config.path("services").path(manager).path("hupd");
                 for (String trigger : new String[] {"files", "sources", "packages", "commands"}) {
                   if (service.path(trigger).size() > 0) {
                     problems.add(
                         TemplateProblem.warning(
-                            "Resources."
-                                + id
-                                + ".Metadata."
-                                + INIT
-                                + "."
-                                + config.getKey()
-                                + ".services."
-                                + manager
-                                + ".hupd."
-                                + trigger,
+                            where + ".services." + manager + ".hupd." + trigger,
                             "cfn-init restarts hupd when these change; run from hupd's own hook"
                                 + " (cfn-auto-reloader), the restart waits for hupd to stop while"
                                 + " hupd waits up to stop-timeout for cfn-init, then ends it and"
