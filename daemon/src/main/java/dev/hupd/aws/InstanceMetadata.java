@@ -8,7 +8,6 @@ import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -193,19 +192,16 @@ public final class InstanceMetadata {
    * read timeout alone bounds only each read, so a body trickling a byte at a time would not end).
    */
   static String readBounded(InputStream in, long deadlineNanos) throws IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    byte[] buffer = new byte[4096];
-    int n;
-    while ((n = in.read(buffer)) >= 0) {
-      out.write(buffer, 0, n);
-      if (out.size() > MAX_ANSWER) {
-        throw new IOException("instance metadata answer larger than " + MAX_ANSWER + " bytes");
-      }
-      if (System.nanoTime() - deadlineNanos > 0) {
-        throw new java.net.SocketTimeoutException("instance metadata answer not complete in time");
-      }
-    }
-    return out.toString(StandardCharsets.UTF_8);
+    return dev.hupd.bamboo.BoundedBody.read(
+        in,
+        -1,
+        MAX_ANSWER,
+        () -> {
+          if (System.nanoTime() - deadlineNanos > 0) {
+            throw new java.net.SocketTimeoutException(
+                "instance metadata answer not complete in time");
+          }
+        });
   }
 
   private record Answer(int status, String body) {}

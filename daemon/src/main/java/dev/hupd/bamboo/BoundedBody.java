@@ -11,17 +11,19 @@ import java.nio.charset.StandardCharsets;
  * {@code Content-Length} over the limit is refused before any byte is read; otherwise the bytes are
  * counted as they arrive, so nothing past the limit is ever buffered.
  */
-final class BoundedBody {
+public final class BoundedBody {
 
   /** The answer was larger than the limit. */
-  static final class TooLarge extends IOException {
+  public static final class TooLarge extends IOException {
     TooLarge(int limit) {
-      super("the answer is larger than " + (limit >> 20) + " MiB");
+      super(
+          "the answer is larger than "
+              + (limit % (1 << 20) == 0 ? (limit >> 20) + " MiB" : (limit >> 10) + " KiB"));
     }
   }
 
   /** Checked between two reads; throws to stop reading (the exchange was given up). */
-  interface Guard {
+  public interface Guard {
     void check() throws IOException;
   }
 
@@ -33,7 +35,7 @@ final class BoundedBody {
    * @param declaredLength the answer's {@code Content-Length}, or -1 when it has none
    * @throws TooLarge when the body is, or is declared, larger than {@code limit} bytes
    */
-  static String read(InputStream in, long declaredLength, int limit, Guard guard)
+  public static String read(InputStream in, long declaredLength, int limit, Guard guard)
       throws IOException {
     if (declaredLength > limit) {
       throw new TooLarge(limit);
