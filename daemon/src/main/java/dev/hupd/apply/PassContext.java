@@ -74,7 +74,10 @@ public final class PassContext {
     return report;
   }
 
-  /** True once hupd has been asked to stop: steps must not start new work. */
+  /**
+   * True once hupd has been asked to stop: steps must not start new work. A step asking this is
+   * working, so it also counts as {@link #progress}.
+   */
   public boolean stopping() {
     progress.run();
     return stopping.getAsBoolean();

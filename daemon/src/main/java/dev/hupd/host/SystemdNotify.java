@@ -130,10 +130,7 @@ public final class SystemdNotify implements AutoCloseable {
   /** Called by the daemon loop on each wake-up only: WATCHDOG=1 when due, a delayed STATUS=. */
   public synchronized void keepAlive() {
     long now = nanoClock.getAsLong();
-    if (watchdogNanos > 0 && now - nextPing >= 0) {
-      send("WATCHDOG=1");
-      nextPing = now + watchdogNanos;
-    }
+    pingIfDue(now);
     if (pendingStatus != null && now - lastStatus >= STATUS_GAP.toNanos()) {
       send(status(pendingStatus));
       pendingStatus = null;
@@ -152,13 +149,18 @@ public final class SystemdNotify implements AutoCloseable {
       return;
     }
     long now = nanoClock.getAsLong();
-    if (watchdogNanos > 0 && now - nextPing >= 0) {
-      send("WATCHDOG=1");
-      nextPing = now + watchdogNanos;
-    }
+    pingIfDue(now);
     if (!readySent && now - nextExtend >= 0) {
       send("EXTEND_TIMEOUT_USEC=" + START_EXTENSION.toNanos() / 1000);
       nextExtend = now + EXTEND_EVERY.toNanos();
+    }
+  }
+
+  /** WATCHDOG=1 when the watchdog is on and its interval has passed since the last ping. */
+  private void pingIfDue(long now) {
+    if (watchdogNanos > 0 && now - nextPing >= 0) {
+      send("WATCHDOG=1");
+      nextPing = now + watchdogNanos;
     }
   }
 
